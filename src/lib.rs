@@ -1,0 +1,1 @@
+//! Wharf: bootstrap and feeder relay library.
