@@ -1,1 +1,5 @@
-//! Wharf: bootstrap and feeder relay library.
+//! Wharf: bootstrap and feeder relay for blockchain peer-to-peer networks.
+//!
+//! Everything lives in the library so tests start the real node in-process.
+
+pub mod chain;
