@@ -2,4 +2,13 @@
 //!
 //! Everything lives in the library so tests start the real node in-process.
 
+pub mod app;
 pub mod chain;
+pub mod cli;
+pub mod config;
+pub mod metrics;
+pub mod p2p;
+pub(crate) mod util;
+
+pub use app::{App, AppError};
+pub use config::Config;

@@ -1,1 +1,63 @@
-fn main() {}
+//! The `wharf` binary: parse the command line, load configuration, run.
+
+use std::io::IsTerminal;
+
+use anyhow::Context;
+use clap::Parser;
+use libp2p::identity::Keypair;
+use tracing_subscriber::EnvFilter;
+use wharf::cli::{Cli, Command, RunArgs};
+use wharf::p2p::{identity, psk};
+use wharf::{App, Config};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run(*args).await,
+        Command::Keygen => {
+            keygen();
+            Ok(())
+        }
+        Command::Psk => {
+            print!("{}", psk::generate());
+            println!();
+            Ok(())
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<()> {
+    init_tracing();
+    let config = Config::load(args.config.as_deref(), args.overrides())?;
+    let app = App::start(config).await.context("starting the relay")?;
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    app.shutdown().await;
+    Ok(())
+}
+
+fn keygen() {
+    let kp = Keypair::generate_ed25519();
+    println!("private_key: {}", identity::keypair_to_hex(&kp));
+    println!("public_key: {}", identity::public_key_hex(&kp));
+    println!("peer_id: {}", kp.public().to_peer_id());
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

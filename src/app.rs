@@ -1,0 +1,126 @@
+//! Application assembly: builds every component from the configuration, binds every listener
+//! (port 0 works, and the bound addresses are readable), and shuts everything down in order.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use libp2p::{Multiaddr, PeerId};
+use prometheus_client::registry::Registry;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::metrics;
+use crate::p2p::{self, AccessPolicy, AllowAll, P2pHandle};
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("data dir {path}: {source}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    P2p(#[from] p2p::StartError),
+    #[error("metrics listener {addr}: {source}")]
+    Metrics {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A running relay. Dropping it does not stop it: call `shutdown`.
+pub struct App {
+    /// Handle to the swarm task.
+    pub p2p: P2pHandle,
+    /// Bound listen addresses, without `/p2p/`.
+    pub listen_addrs: Vec<Multiaddr>,
+    /// Bound address of the `/metrics` listener.
+    pub metrics_addr: SocketAddr,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+}
+
+impl App {
+    /// Starts a relay with no bans.
+    pub async fn start(config: Config) -> Result<App, AppError> {
+        Self::start_with_policy(config, Arc::new(AllowAll)).await
+    }
+
+    /// Starts a relay whose connection gate consults `policy`.
+    pub async fn start_with_policy(
+        config: Config,
+        policy: Arc<dyn AccessPolicy>,
+    ) -> Result<App, AppError> {
+        let data_dir = &config.node.data_dir;
+        std::fs::create_dir_all(data_dir).map_err(|source| AppError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let key_hex = config
+            .p2p
+            .private_key
+            .as_ref()
+            .map(|k| k.expose().to_owned());
+        let key = p2p::identity::load_or_create(key_hex.as_deref(), data_dir)
+            .map_err(p2p::StartError::from)?;
+        let cancel = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let mut registry = Registry::default();
+        let started = p2p::start(&config, key, policy, &mut registry, cancel.clone()).await?;
+        let (listener, metrics_addr) =
+            metrics::bind(config.metrics.listen)
+                .await
+                .map_err(|source| AppError::Metrics {
+                    addr: config.metrics.listen,
+                    source,
+                })?;
+        tracker.spawn(started.event_loop.run());
+        tracker.spawn(metrics::serve(listener, Arc::new(registry), cancel.clone()));
+        let app = App {
+            p2p: started.handle,
+            listen_addrs: started.listen_addrs,
+            metrics_addr,
+            cancel,
+            tracker,
+        };
+        app.log_join_addrs();
+        Ok(app)
+    }
+
+    /// This relay's peer id.
+    pub fn peer_id(&self) -> PeerId {
+        self.p2p.peer_id()
+    }
+
+    /// Listen addresses ending in `/p2p/<peer id>`: what joining peers pass to `--p2p-peers`.
+    pub fn join_addrs(&self) -> Vec<Multiaddr> {
+        let me = self.peer_id();
+        self.listen_addrs
+            .iter()
+            .map(|a| a.clone().with_p2p(me).unwrap_or_else(|a| a))
+            .collect()
+    }
+
+    fn log_join_addrs(&self) {
+        tracing::info!(peer_id = %self.peer_id(), metrics = %self.metrics_addr, "wharf relay started");
+        for addr in self.join_addrs() {
+            tracing::info!("joining peers can use: {addr}");
+        }
+    }
+
+    /// A token that stops the whole relay when cancelled.
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    /// Stops every task and waits for them (the peer book is saved on the way out).
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        self.tracker.close();
+        self.tracker.wait().await;
+    }
+}

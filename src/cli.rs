@@ -1,0 +1,96 @@
+//! Command-line interface: subcommands and the flags that override configuration keys.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::{json, Map, Value};
+
+/// Wharf: bootstrap and feeder relay for blockchain peer-to-peer networks.
+#[derive(Debug, Parser)]
+#[command(name = "wharf", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a relay.
+    Run(Box<RunArgs>),
+    /// Print a new Ed25519 node key: private key hex (Juno `--p2p-private-key` format), public
+    /// key hex and PeerID.
+    Keygen,
+    /// Print a new private-network key in the libp2p `swarm.key` file format.
+    Psk,
+}
+
+/// Flags of `wharf run`; each overrides the configuration key named in its help.
+#[derive(Debug, Args, Default)]
+pub struct RunArgs {
+    /// TOML configuration file (see config.example.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Network name, scopes every protocol id [node.network].
+    #[arg(long)]
+    pub network: Option<String>,
+    /// Data directory [node.data_dir].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Listen multiaddr, repeatable [p2p.listen].
+    #[arg(long = "p2p-listen", value_name = "MULTIADDR")]
+    pub p2p_listen: Vec<String>,
+    /// External multiaddr to announce, repeatable [p2p.external_addrs].
+    #[arg(long = "p2p-external-addr", value_name = "MULTIADDR")]
+    pub p2p_external_addr: Vec<String>,
+    /// Static peer `/ip4|ip6|dns4/.../p2p/<id>`, repeatable or comma-separated [p2p.peers].
+    #[arg(long = "p2p-peers", value_name = "MULTIADDR", value_delimiter = ',')]
+    pub p2p_peers: Vec<String>,
+    /// Ed25519 private key hex [p2p.private_key].
+    #[arg(long = "p2p-private-key", value_name = "HEX")]
+    pub p2p_private_key: Option<String>,
+    /// Pre-shared key: 64 hex chars or a swarm.key path [p2p.shared_key].
+    #[arg(long = "p2p-shared-key", value_name = "KEY")]
+    pub p2p_shared_key: Option<String>,
+    /// Metrics listen address [metrics.listen].
+    #[arg(long = "metrics-listen", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+impl RunArgs {
+    /// The flags that were given, as a nested object of configuration keys.
+    pub fn overrides(&self) -> Value {
+        let mut root = Map::new();
+        let mut set = |section: &str, key: &str, v: Value| {
+            let s = root.entry(section).or_insert_with(|| json!({}));
+            s.as_object_mut().expect("object").insert(key.into(), v);
+        };
+        if let Some(n) = &self.network {
+            set("node", "network", json!(n));
+        }
+        if let Some(d) = &self.data_dir {
+            set("node", "data_dir", json!(d));
+        }
+        let lists = [
+            ("listen", &self.p2p_listen),
+            ("external_addrs", &self.p2p_external_addr),
+            ("peers", &self.p2p_peers),
+        ];
+        for (key, list) in lists {
+            if !list.is_empty() {
+                set("p2p", key, json!(list));
+            }
+        }
+        if let Some(k) = &self.p2p_private_key {
+            set("p2p", "private_key", json!(k));
+        }
+        if let Some(k) = &self.p2p_shared_key {
+            set("p2p", "shared_key", json!(k));
+        }
+        if let Some(a) = &self.metrics_listen {
+            set("metrics", "listen", json!(a.to_string()));
+        }
+        Value::Object(root)
+    }
+}

@@ -1,0 +1,216 @@
+//! The libp2p node: transports, identity, the connection gate, Kademlia bootstrap, identify,
+//! ping, AutoNAT and circuit relay, all owned by one task (`EventLoop`) and driven through a
+//! cloneable `P2pHandle`.
+
+mod behaviour;
+mod event_loop;
+mod events;
+pub mod gate;
+mod handle;
+pub mod identity;
+pub mod peer_book;
+mod peers;
+pub mod protocols;
+pub mod psk;
+mod redial;
+mod transport;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use libp2p::identity::Keypair;
+use libp2p::multiaddr::Protocol;
+use libp2p::swarm::{Swarm, SwarmEvent};
+use libp2p::Multiaddr;
+use prometheus_client::registry::Registry;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub use gate::{AccessPolicy, AllowAll};
+pub use handle::{NodeInfo, P2pError, P2pHandle};
+pub use peers::PeerInfo;
+pub use protocols::Protocols;
+
+use crate::config::Config;
+use crate::metrics::P2pMetrics;
+use behaviour::Behaviour;
+use event_loop::EventLoop;
+use redial::Redialer;
+
+/// Capacity of the command channel of the swarm task.
+const COMMAND_QUEUE: usize = 256;
+/// How long start-up waits for every listener to report its bound address.
+const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Identity(#[from] identity::IdentityError),
+    #[error(transparent)]
+    Psk(#[from] psk::PskError),
+    #[error("transport: {0}")]
+    Transport(#[from] transport::TransportError),
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen { addr: Multiaddr, reason: String },
+}
+
+/// A started node: its handle, its bound listen addresses, and the task to run.
+pub struct Started {
+    pub handle: P2pHandle,
+    /// Bound listen addresses (ports resolved), without `/p2p/`.
+    pub listen_addrs: Vec<Multiaddr>,
+    pub event_loop: EventLoop,
+}
+
+/// Builds the swarm, binds every listener, and prepares the event loop (not yet running).
+pub async fn start(
+    config: &Config,
+    key: Keypair,
+    policy: Arc<dyn AccessPolicy>,
+    registry: &mut Registry,
+    cancel: CancellationToken,
+) -> Result<Started, StartError> {
+    let psk = config
+        .p2p
+        .shared_key
+        .as_ref()
+        .map(|k| psk::parse(k.expose()))
+        .transpose()?;
+    if let Some(psk) = &psk {
+        tracing::warn!(fingerprint = %psk.fingerprint(), "private network: pnet on, QUIC off (pnet cannot protect it)");
+    }
+    let protocols = Protocols::new(&config.node.network);
+    let metrics = P2pMetrics::register(registry);
+    let transport = transport::build(&key, psk, registry)?;
+    let behaviour = Behaviour::new(&key, config, &protocols, policy, metrics.clone());
+    let peer_id = key.public().to_peer_id();
+    let swarm_cfg = libp2p::swarm::Config::with_tokio_executor()
+        .with_idle_connection_timeout(config.p2p.idle_connection_timeout);
+    let mut swarm = Swarm::new(transport, behaviour, peer_id, swarm_cfg);
+    let listen_addrs = listen(&mut swarm, &config.p2p.listen, psk.is_some()).await?;
+    for addr in &config.p2p.external_addrs {
+        swarm.add_external_address(addr.clone());
+    }
+    load_peer_book(&mut swarm, &config.node.data_dir);
+    let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+    let handle = P2pHandle::new(tx, peer_id, swarm.behaviour().stream.new_control());
+    let p2p = &config.p2p;
+    let event_loop = EventLoop {
+        swarm,
+        commands: rx,
+        cancel,
+        network: config.node.network.clone(),
+        protocols,
+        data_dir: config.node.data_dir.clone(),
+        peers: Default::default(),
+        redial: Redialer::new(
+            &p2p.peers,
+            p2p.redial_initial_backoff,
+            p2p.redial_max_backoff,
+        ),
+        dials: HashMap::new(),
+        static_dials: HashMap::new(),
+        queries: HashMap::new(),
+        libp2p_metrics: libp2p::metrics::Metrics::new(registry),
+        metrics,
+        pnet: psk.is_some(),
+    };
+    Ok(Started {
+        handle,
+        listen_addrs,
+        event_loop,
+    })
+}
+
+fn is_quic(addr: &Multiaddr) -> bool {
+    addr.iter()
+        .any(|p| matches!(p, Protocol::QuicV1 | Protocol::Quic))
+}
+
+/// Starts every listener and waits until each has reported its bound address.
+async fn listen(
+    swarm: &mut Swarm<Behaviour>,
+    addrs: &[Multiaddr],
+    pnet: bool,
+) -> Result<Vec<Multiaddr>, StartError> {
+    let mut waiting = HashMap::new();
+    for addr in addrs {
+        if pnet && is_quic(addr) {
+            tracing::warn!(%addr, "QUIC listen address ignored: a pre-shared key is set");
+            continue;
+        }
+        let id = swarm
+            .listen_on(addr.clone())
+            .map_err(|e| StartError::Listen {
+                addr: addr.clone(),
+                reason: e.to_string(),
+            })?;
+        waiting.insert(id, addr.clone());
+    }
+    let mut bound = Vec::new();
+    let deadline = tokio::time::sleep(LISTEN_TIMEOUT);
+    tokio::pin!(deadline);
+    while !waiting.is_empty() {
+        tokio::select! {
+            event = swarm.select_next_some() => on_startup_event(event, &mut waiting, &mut bound)?,
+            _ = &mut deadline => {
+                let addr = waiting.into_values().next().expect("non-empty");
+                return Err(StartError::Listen { addr, reason: "no address reported in time".into() });
+            }
+        }
+    }
+    Ok(bound)
+}
+
+fn on_startup_event(
+    event: SwarmEvent<behaviour::BehaviourEvent>,
+    waiting: &mut HashMap<libp2p::core::transport::ListenerId, Multiaddr>,
+    bound: &mut Vec<Multiaddr>,
+) -> Result<(), StartError> {
+    match event {
+        SwarmEvent::NewListenAddr {
+            listener_id,
+            address,
+        } => {
+            tracing::info!(%address, "listening");
+            waiting.remove(&listener_id);
+            bound.push(address);
+            Ok(())
+        }
+        SwarmEvent::ListenerClosed {
+            listener_id,
+            reason,
+            ..
+        } => match waiting.remove(&listener_id) {
+            Some(addr) => Err(StartError::Listen {
+                addr,
+                reason: format!("{reason:?}"),
+            }),
+            None => Ok(()),
+        },
+        SwarmEvent::ListenerError { listener_id, error } => match waiting.remove(&listener_id) {
+            Some(addr) => Err(StartError::Listen {
+                addr,
+                reason: error.to_string(),
+            }),
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+fn load_peer_book(swarm: &mut Swarm<Behaviour>, data_dir: &Path) {
+    let book = peer_book::load(data_dir);
+    if !book.is_empty() {
+        tracing::info!(peers = book.len(), "loaded the peer book");
+    }
+    for (peer, addrs) in book {
+        for addr in addrs {
+            swarm.behaviour_mut().kad.add_address(&peer, addr);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Transports: TCP + Noise + Yamux (optionally behind libp2p pnet) and QUIC, wrapped in DNS
+//! resolution and bandwidth metrics.
+
+use std::time::Duration;
+
+use futures::future::Either;
+use libp2p::core::muxing::StreamMuxerBox;
+use libp2p::core::transport::{Boxed, Transport as _};
+use libp2p::core::upgrade::Version;
+use libp2p::identity::Keypair;
+use libp2p::pnet::{PnetConfig, PreSharedKey};
+use libp2p::{dns, noise, quic, tcp, yamux, PeerId};
+use prometheus_client::registry::Registry;
+
+/// How long the security and multiplexer handshakes may take.
+const UPGRADE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Why the transport could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// The Noise key could not be derived from the identity.
+    #[error("noise: {0}")]
+    Noise(#[from] noise::Error),
+    /// The system DNS configuration could not be read.
+    #[error("dns: {0}")]
+    Dns(#[from] std::io::Error),
+}
+
+/// Builds the full transport. With a pre-shared key QUIC is left out, since pnet cannot protect it.
+pub fn build(
+    key: &Keypair,
+    psk: Option<PreSharedKey>,
+    registry: &mut Registry,
+) -> Result<Boxed<(PeerId, StreamMuxerBox)>, TransportError> {
+    let tcp = tcp_transport(key, psk)?;
+    let base = match psk {
+        Some(_) => tcp,
+        None => {
+            let quic = quic::tokio::Transport::new(quic::Config::new(key))
+                .map(|(peer, conn), _| (peer, StreamMuxerBox::new(conn)));
+            quic.or_transport(tcp)
+                .map(|either, _| match either {
+                    Either::Left(out) | Either::Right(out) => out,
+                })
+                .boxed()
+        }
+    };
+    let resolved = dns::tokio::Transport::system(base)?;
+    let metered = libp2p::metrics::BandwidthTransport::new(resolved, registry)
+        .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer)));
+    Ok(metered.boxed())
+}
+
+fn tcp_transport(
+    key: &Keypair,
+    psk: Option<PreSharedKey>,
+) -> Result<Boxed<(PeerId, StreamMuxerBox)>, TransportError> {
+    let noise = noise::Config::new(key)?;
+    let tcp = tcp::tokio::Transport::new(tcp::Config::default().nodelay(true));
+    let transport = match psk {
+        Some(psk) => tcp
+            .and_then(move |socket, _| PnetConfig::new(psk).handshake(socket))
+            .upgrade(Version::V1)
+            .authenticate(noise)
+            .multiplex(yamux::Config::default())
+            .timeout(UPGRADE_TIMEOUT)
+            .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer)))
+            .boxed(),
+        None => tcp
+            .upgrade(Version::V1)
+            .authenticate(noise)
+            .multiplex(yamux::Config::default())
+            .timeout(UPGRADE_TIMEOUT)
+            .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer)))
+            .boxed(),
+    };
+    Ok(transport)
+}

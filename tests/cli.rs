@@ -1,0 +1,192 @@
+//! The `wharf` binary as operators run it: configuration layers, clear errors and exit codes,
+//! key generation, graceful shutdown on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use wharf::Config;
+
+const BIN: &str = env!("CARGO_BIN_EXE_wharf");
+
+/// Runs `wharf run` with `args` (on ephemeral ports) and expects a start-up failure.
+fn run_fails(args: &[&str], envs: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["run", "--data-dir", dir.path().to_str().unwrap()])
+        .args([
+            "--p2p-listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ])
+        .args(args)
+        .envs(envs.iter().copied())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "expected failure for {args:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn bad_inputs_fail_at_start_naming_the_key() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["--p2p-private-key", "zz"], "p2p.private_key"),
+        (&["--p2p-listen", "not-a-multiaddr"], "p2p.listen"),
+        (
+            &["--p2p-peers", "/ip4/127.0.0.1/tcp/7777"],
+            "/p2p/<peer id>",
+        ),
+        (&["--network", "bad net!"], "node.network"),
+    ];
+    for (args, needle) in cases {
+        let err = run_fails(args, &[]);
+        assert!(
+            err.contains(needle),
+            "{args:?}: stderr lacks {needle:?}:\n{err}"
+        );
+    }
+}
+
+#[test]
+fn unknown_keys_in_file_or_env_fail_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wharf.toml");
+    std::fs::write(&file, "[p2p]\nlisn = []\n").unwrap();
+    let err = run_fails(&["--config", file.to_str().unwrap()], &[]);
+    assert!(err.contains("lisn"), "{err}");
+    let err = run_fails(&[], &[("WHARF_P2P__BOGUS", "1")]);
+    assert!(err.contains("bogus"), "{err}");
+    let err = run_fails(&[], &[("WHARF_P2P__LIMITS__MAX_PER_IP", "0")]);
+    assert!(err.contains("p2p.limits.max_per_ip"), "{err}");
+}
+
+#[test]
+fn layers_apply_in_order_defaults_file_env_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wharf.toml");
+    std::fs::write(
+        &file,
+        "[node]\nnetwork = \"from-file\"\n[p2p.limits]\nmax_per_ip = 3\n",
+    )
+    .unwrap();
+    let from_file = Config::load(Some(&file), serde_json::json!({})).unwrap();
+    assert_eq!(from_file.node.network, "from-file");
+    assert_eq!(from_file.p2p.limits.max_per_ip, 3);
+    assert_eq!(
+        from_file.p2p.limits.max_pending_inbound, 128,
+        "default kept"
+    );
+    let cli = serde_json::json!({"node": {"network": "from-cli"}});
+    assert_eq!(
+        Config::load(Some(&file), cli).unwrap().node.network,
+        "from-cli"
+    );
+}
+
+#[test]
+fn example_config_parses_and_documents_every_key() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml");
+    let parsed = Config::load(Some(path.as_ref()), serde_json::json!({})).unwrap();
+    assert_eq!(parsed.node.network, "devnet");
+    let text = std::fs::read_to_string(path).unwrap();
+    let defaults = toml::Value::try_from(Config::default()).unwrap();
+    for key in leaf_keys(&defaults, "") {
+        let name = key.rsplit('.').next().unwrap();
+        assert!(
+            text.contains(&format!("{name} =")) || text.contains(&format!("# {name} =")),
+            "config.example.toml does not document `{key}`"
+        );
+    }
+}
+
+fn leaf_keys(v: &toml::Value, prefix: &str) -> Vec<String> {
+    match v {
+        toml::Value::Table(t) => t
+            .iter()
+            .flat_map(|(k, v)| leaf_keys(v, &format!("{prefix}{k}.")))
+            .collect(),
+        _ => vec![prefix.trim_end_matches('.').to_string()],
+    }
+}
+
+#[test]
+fn keygen_prints_a_key_that_run_accepts() {
+    let out = Command::new(BIN).arg("keygen").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+            .unwrap()
+            .to_string()
+    };
+    let kp = wharf::p2p::identity::keypair_from_hex(&field("private_key")).unwrap();
+    assert_eq!(kp.public().to_peer_id().to_string(), field("peer_id"));
+    assert_eq!(field("private_key").len(), 128);
+}
+
+#[test]
+fn psk_prints_a_swarm_key_file() {
+    let out = Command::new(BIN).arg("psk").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("/key/swarm/psk/1.0.0/\n/base16/\n"),
+        "{text}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("swarm.key");
+    std::fs::write(&path, &text).unwrap();
+    assert!(wharf::p2p::psk::parse(path.to_str().unwrap()).is_ok());
+}
+
+#[test]
+fn run_prints_join_addrs_and_exits_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["run", "--data-dir", dir.path().to_str().unwrap()])
+        .args([
+            "--p2p-listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut join_line = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.contains("joining peers can use: /ip4/127.0.0.1/tcp/") {
+            join_line = Some(line);
+            break;
+        }
+        assert!(Instant::now() < deadline, "no join address logged");
+    }
+    let line = join_line.expect("process ended before logging a join address");
+    // Keep draining stderr so the relay never writes into a closed pipe.
+    let drain = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    assert!(line.contains("/p2p/12D3KooW"), "{line}");
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.wait().unwrap();
+    let rest = drain.join().unwrap();
+    assert!(
+        status.success(),
+        "exit status {status:?}; log tail: {rest:?}"
+    );
+    assert!(
+        rest.iter().any(|l| l.contains("peer book saved")),
+        "{rest:?}"
+    );
+    assert!(
+        dir.path().join("peers.json").exists(),
+        "peer book saved on shutdown"
+    );
+}
