@@ -165,3 +165,26 @@ async fn other_networks_and_ipfs_never_enter_the_routing_table() {
         app.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_peer_given_as_dns4_multiaddr_is_dialed() {
+    let (relay_dir, node_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let relay = App::start(config(relay_dir.path())).await.unwrap();
+    let port = relay.listen_addrs[0]
+        .iter()
+        .find_map(|p| match p {
+            libp2p::multiaddr::Protocol::Tcp(port) => Some(port),
+            _ => None,
+        })
+        .unwrap();
+    let dns: wharf::config::PeerAddr = format!("/dns4/localhost/tcp/{port}/p2p/{}", relay.peer_id())
+        .parse()
+        .unwrap();
+    let node = App::start(config_with_peers(node_dir.path(), &[dns])).await.unwrap();
+    eventually(Duration::from_secs(10), "node connects through the dns4 address", || async {
+        node.p2p.peer(relay.peer_id()).await.unwrap().is_some()
+    })
+    .await;
+    node.shutdown().await;
+    relay.shutdown().await;
+}
