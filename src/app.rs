@@ -9,6 +9,7 @@ use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::api::{self, ApiState, Keyring};
 use crate::config::Config;
 use crate::metrics;
 use crate::p2p::{self, AccessPolicy, AllowAll, P2pHandle};
@@ -24,6 +25,14 @@ pub enum AppError {
     },
     #[error(transparent)]
     P2p(#[from] p2p::StartError),
+    #[error(transparent)]
+    ApiKeys(#[from] api::auth::KeyError),
+    #[error("API listener {addr}: {source}")]
+    Api {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("metrics listener {addr}: {source}")]
     Metrics {
         addr: SocketAddr,
@@ -40,6 +49,8 @@ pub struct App {
     pub listen_addrs: Vec<Multiaddr>,
     /// Bound address of the `/metrics` listener.
     pub metrics_addr: SocketAddr,
+    /// Bound address of the admin API.
+    pub api_addr: SocketAddr,
     cancel: CancellationToken,
     tracker: TaskTracker,
 }
@@ -55,35 +66,34 @@ impl App {
         config: Config,
         policy: Arc<dyn AccessPolicy>,
     ) -> Result<App, AppError> {
-        let data_dir = &config.node.data_dir;
-        std::fs::create_dir_all(data_dir).map_err(|source| AppError::DataDir {
-            path: data_dir.display().to_string(),
-            source,
-        })?;
-        let key_hex = config
-            .p2p
-            .private_key
-            .as_ref()
-            .map(|k| k.expose().to_owned());
-        let key = p2p::identity::load_or_create(key_hex.as_deref(), data_dir)
-            .map_err(p2p::StartError::from)?;
-        let cancel = CancellationToken::new();
-        let tracker = TaskTracker::new();
+        let key = load_key(&config)?;
+        let keys = Keyring::from_config(&config.api)?;
+        let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
         let mut registry = Registry::default();
         let started = p2p::start(&config, key, policy, &mut registry, cancel.clone()).await?;
-        let (listener, metrics_addr) =
-            metrics::bind(config.metrics.listen)
-                .await
-                .map_err(|source| AppError::Metrics {
-                    addr: config.metrics.listen,
-                    source,
-                })?;
+        let api_state = ApiState::new(&config.api, started.handle.clone(), keys, &mut registry);
+        let (api_listener, api_addr) = bind(config.api.listen, |addr, source| AppError::Api {
+            addr,
+            source,
+        })
+        .await?;
+        let (metrics_listener, metrics_addr) = bind(config.metrics.listen, |addr, source| {
+            AppError::Metrics { addr, source }
+        })
+        .await?;
         tracker.spawn(started.event_loop.run());
-        tracker.spawn(metrics::serve(listener, Arc::new(registry), cancel.clone()));
+        tracker.spawn(metrics::serve(
+            metrics_listener,
+            Arc::new(registry),
+            cancel.clone(),
+        ));
+        let router = api::router(api_state, config.api.max_body_bytes);
+        tracker.spawn(api::serve(api_listener, router, cancel.clone()));
         let app = App {
             p2p: started.handle,
             listen_addrs: started.listen_addrs,
             metrics_addr,
+            api_addr,
             cancel,
             tracker,
         };
@@ -106,7 +116,12 @@ impl App {
     }
 
     fn log_join_addrs(&self) {
-        tracing::info!(peer_id = %self.peer_id(), metrics = %self.metrics_addr, "wharf relay started");
+        tracing::info!(
+            peer_id = %self.peer_id(),
+            api = %self.api_addr,
+            metrics = %self.metrics_addr,
+            "wharf relay started"
+        );
         for addr in self.join_addrs() {
             tracing::info!("joining peers can use: {addr}");
         }
@@ -123,4 +138,30 @@ impl App {
         self.tracker.close();
         self.tracker.wait().await;
     }
+}
+
+/// Creates the data dir and loads (or creates) the node key.
+fn load_key(config: &Config) -> Result<libp2p::identity::Keypair, AppError> {
+    let data_dir = &config.node.data_dir;
+    std::fs::create_dir_all(data_dir).map_err(|source| AppError::DataDir {
+        path: data_dir.display().to_string(),
+        source,
+    })?;
+    let key_hex = config
+        .p2p
+        .private_key
+        .as_ref()
+        .map(|k| k.expose().to_owned());
+    Ok(p2p::identity::load_or_create(key_hex.as_deref(), data_dir)
+        .map_err(p2p::StartError::from)?)
+}
+
+/// Binds a TCP listener (port 0 allowed) and returns it with its bound address.
+async fn bind(
+    addr: SocketAddr,
+    err: impl FnOnce(SocketAddr, std::io::Error) -> AppError,
+) -> Result<(tokio::net::TcpListener, SocketAddr), AppError> {
+    metrics::bind(addr)
+        .await
+        .map_err(|source| err(addr, source))
 }

@@ -24,6 +24,38 @@ pub enum Command {
     Keygen,
     /// Print a new private-network key in the libp2p `swarm.key` file format.
     Psk,
+    /// Mint an admin API token from a key configured in `[[api.keys]]`.
+    Token(TokenArgs),
+    /// Probe the API's `/healthz`; exit 0 if healthy (the Docker HEALTHCHECK).
+    Healthcheck(HealthcheckArgs),
+}
+
+/// Flags of `wharf token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// TOML configuration file holding `[[api.keys]]` (env `WHARF_API__KEYS` works too).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Scope(s): `read` or `admin` (admin includes read).
+    #[arg(long, default_value = "read")]
+    pub scope: String,
+    /// Lifetime, e.g. `1h`, `30m`.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub ttl: std::time::Duration,
+    /// Subject: who the token is for (shows in the audit log).
+    #[arg(long)]
+    pub sub: String,
+    /// Key id to sign with; needed when several keys can sign.
+    #[arg(long)]
+    pub kid: Option<String>,
+}
+
+/// Flags of `wharf healthcheck`.
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// URL to probe.
+    #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
+    pub url: String,
 }
 
 /// Flags of `wharf run`; each overrides the configuration key named in its help.

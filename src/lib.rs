@@ -2,6 +2,7 @@
 //!
 //! Everything lives in the library so tests start the real node in-process.
 
+pub mod api;
 pub mod app;
 pub mod chain;
 pub mod cli;

@@ -6,7 +6,8 @@ use anyhow::Context;
 use clap::Parser;
 use libp2p::identity::Keypair;
 use tracing_subscriber::EnvFilter;
-use wharf::cli::{Cli, Command, RunArgs};
+use wharf::api::Keyring;
+use wharf::cli::{Cli, Command, HealthcheckArgs, RunArgs, TokenArgs};
 use wharf::p2p::{identity, psk};
 use wharf::{App, Config};
 
@@ -24,6 +25,8 @@ async fn main() -> anyhow::Result<()> {
             println!();
             Ok(())
         }
+        Command::Token(args) => token(args),
+        Command::Healthcheck(args) => healthcheck(args).await,
     }
 }
 
@@ -60,4 +63,37 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
+}
+
+fn token(args: TokenArgs) -> anyhow::Result<()> {
+    if args
+        .scope
+        .split_whitespace()
+        .any(|s| s != "read" && s != "admin")
+    {
+        anyhow::bail!("--scope: expected `read` or `admin`, got `{}`", args.scope);
+    }
+    let config = Config::load(args.config.as_deref(), serde_json::json!({}))?;
+    let ring = Keyring::from_config(&config.api)?;
+    let token = ring.mint(args.kid.as_deref(), &args.sub, &args.scope, args.ttl)?;
+    println!("{token}");
+    Ok(())
+}
+
+async fn healthcheck(args: HealthcheckArgs) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?;
+    let resp = client
+        .get(&args.url)
+        .send()
+        .await
+        .context("probing /healthz")?;
+    anyhow::ensure!(
+        resp.status().is_success(),
+        "{} answered {}",
+        args.url,
+        resp.status()
+    );
+    Ok(())
 }

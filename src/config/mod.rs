@@ -3,6 +3,7 @@
 //! Every field is typed at the edge (multiaddrs, peer addresses, durations), so a bad value fails
 //! at start with a message naming its key. `config.example.toml` documents every key.
 
+mod api;
 mod p2p;
 mod secret;
 mod serde_str;
@@ -14,6 +15,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+pub use api::{ApiConfig, ApiKey, KeyAlg};
 pub use p2p::{ConnectionLimits, P2pConfig, PeerAddr, RelayConfig};
 pub use secret::Secret;
 
@@ -44,6 +46,8 @@ pub struct Config {
     pub relay: RelayConfig,
     /// Prometheus metrics endpoint.
     pub metrics: MetricsConfig,
+    /// Admin REST API.
+    pub api: ApiConfig,
 }
 
 /// `[node]`: network name and data directory.
@@ -116,6 +120,7 @@ impl Config {
             )));
         }
         self.p2p.validate()?;
-        self.relay.validate()
+        self.relay.validate()?;
+        self.api.validate()
     }
 }

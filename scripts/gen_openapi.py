@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Writes openapi/openapi.json, the admin API contract.
+
+The document is data; this script only keeps it consistent (every error response, the bearer
+scheme on every protected route). A Rust test fails when the router and the document disagree.
+Run: python3 scripts/gen_openapi.py
+"""
+import json
+import pathlib
+
+ERR = {"$ref": "#/components/responses/Error"}
+
+
+def errors(*codes):
+    return {str(c): ERR for c in codes}
+
+
+def op(summary, ok_schema, codes, params=None, body=None, secured=True, ok_code="200", desc=None):
+    o = {"summary": summary, "operationId": summary.lower().replace(" ", "_").replace("'", ""),
+         "responses": {ok_code: {"description": desc or "OK", "content": {"application/json": {"schema": ok_schema}}}}}
+    o["responses"].update(errors(*codes))
+    if params:
+        o["parameters"] = params
+    if body:
+        o["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if secured:
+        o["security"] = [{"bearer": []}]
+    else:
+        o["security"] = []
+    return o
+
+
+def ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+PEER_ID = {"name": "peer_id", "in": "path", "required": True, "description": "libp2p peer id (base58, e.g. 12D3KooW...)",
+           "schema": {"type": "string", "minLength": 1}}
+OFFSET = {"name": "offset", "in": "query", "required": False, "description": "Items to skip.",
+          "schema": {"type": "integer", "minimum": 0, "default": 0}}
+LIMIT = {"name": "limit", "in": "query", "required": False, "description": "Page size.",
+         "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
+READ = (400, 401, 403, 429, 503)
+
+paths = {
+    "/healthz": {"get": op("Liveness", ref("Health"), (429,), secured=False, desc="The process is alive")},
+    "/readyz": {"get": {**op("Readiness", ref("Ready"), (429,), secured=False, desc="Every dependency answers"),
+                        }},
+    "/openapi.json": {"get": op("OpenAPI document", {"type": "object"}, (429,), secured=False)},
+    "/api/v1/node": {"get": op("Get node", ref("Node"), READ)},
+    "/api/v1/peers": {"get": op("List peers", ref("PeerPage"), READ, params=[
+        OFFSET, LIMIT,
+        {"name": "direction", "in": "query", "required": False, "schema": {"type": "string", "enum": ["inbound", "outbound"]}},
+        {"name": "agent", "in": "query", "required": False, "description": "Substring of the agent version.", "schema": {"type": "string"}},
+        {"name": "protocol", "in": "query", "required": False, "description": "A protocol the peer announced.", "schema": {"type": "string"}},
+    ])},
+    "/api/v1/peers/{peer_id}": {"get": op("Get peer", ref("Peer"), READ + (404,), params=[PEER_ID])},
+    "/api/v1/peers/{peer_id}/disconnect": {"post": op("Disconnect peer", ref("Disconnected"), READ + (404,), params=[PEER_ID])},
+}
+paths["/readyz"]["get"]["responses"]["503"] = {"description": "A dependency does not answer",
+                                               "content": {"application/json": {"schema": ref("Ready")}}}
+
+MULTIADDRS = {"type": "array", "items": {"type": "string"}}
+schemas = {
+    "Error": {"type": "object", "required": ["error"], "additionalProperties": False, "properties": {
+        "error": {"type": "object", "required": ["code", "message"], "additionalProperties": False, "properties": {
+            "code": {"type": "string", "description": "Stable machine-readable code, e.g. bad_request, invalid_token."},
+            "message": {"type": "string", "description": "What is wrong, naming the field."}}}}},
+    "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["ok"]}}},
+    "Ready": {"type": "object", "required": ["status", "checks"], "properties": {
+        "status": {"type": "string", "enum": ["ready", "not_ready"]},
+        "checks": {"type": "object", "additionalProperties": {"type": "boolean"}}}},
+    "Node": {"type": "object", "required": ["peer_id", "network", "mode", "version", "uptime_seconds", "listen_addrs",
+                                            "external_addrs", "routing_table_size", "connected_peers"], "properties": {
+        "peer_id": {"type": "string"}, "network": {"type": "string"},
+        "mode": {"type": "string", "enum": ["relay", "feeder"]}, "version": {"type": "string"},
+        "uptime_seconds": {"type": "integer", "minimum": 0},
+        "listen_addrs": {**MULTIADDRS, "description": "Each ends in /p2p/<peer id>: what joining peers put in --p2p-peers."},
+        "external_addrs": MULTIADDRS,
+        "routing_table_size": {"type": "integer", "minimum": 0}, "connected_peers": {"type": "integer", "minimum": 0}}},
+    "Peer": {"type": "object", "required": ["peer_id", "addresses", "direction", "protocols", "listen_addrs",
+                                            "connected_since", "connections"], "properties": {
+        "peer_id": {"type": "string"}, "addresses": MULTIADDRS,
+        "direction": {"type": "string", "enum": ["inbound", "outbound"]},
+        "agent": {"type": ["string", "null"]}, "protocol_version": {"type": ["string", "null"]},
+        "protocols": {"type": "array", "items": {"type": "string"}}, "listen_addrs": MULTIADDRS,
+        "rtt_ms": {"type": ["number", "null"]}, "connected_since": {"type": "string", "format": "date-time"},
+        "connections": {"type": "integer", "minimum": 0}}},
+    "PeerPage": {"type": "object", "required": ["items", "total", "offset", "limit"], "properties": {
+        "items": {"type": "array", "items": ref("Peer")}, "total": {"type": "integer", "minimum": 0},
+        "offset": {"type": "integer", "minimum": 0}, "limit": {"type": "integer", "minimum": 1}}},
+    "Disconnected": {"type": "object", "required": ["peer_id", "disconnected"], "properties": {
+        "peer_id": {"type": "string"}, "disconnected": {"type": "boolean"}}},
+}
+
+doc = {
+    "openapi": "3.1.0",
+    "info": {"title": "Wharf admin API", "version": "1.0.0",
+             "description": "Operator API of a Wharf relay. Bearer JWT (HS256 or EdDSA, selected by kid); "
+                            "scope `read` for reads, `admin` for changes. Every error has the Error shape."},
+    "servers": [{"url": "http://127.0.0.1:8080"}],
+    "paths": paths,
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        "responses": {"Error": {"description": "Error (status per RFC 9110; 401 carries WWW-Authenticate, 429 Retry-After)",
+                                "content": {"application/json": {"schema": ref("Error")}}}},
+        "schemas": schemas,
+    },
+}
+out = pathlib.Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+out.write_text(json.dumps(doc, indent=2) + "\n")
+print(f"wrote {out}")

@@ -1,0 +1,137 @@
+//! The admin REST API (axum): health and readiness, node and peer state, and — with the control
+//! plane — bans, scores, audit and live events. Every route is registered through `RouteTable`
+//! so a test can compare the router with the OpenAPI document in `openapi/`.
+
+pub mod auth;
+mod error;
+mod extract;
+mod limit;
+mod metrics;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
+use axum::routing::MethodRouter;
+use axum::Router;
+use prometheus_client::registry::Registry;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use auth::Keyring;
+pub use error::ApiError;
+pub use metrics::ApiMetrics;
+
+use crate::config::ApiConfig;
+use crate::p2p::P2pHandle;
+
+/// Shared, cheaply cloneable state of every handler.
+#[derive(Clone)]
+pub struct ApiState {
+    pub p2p: P2pHandle,
+    pub keys: Arc<Keyring>,
+    pub limiter: Arc<limit::RateLimiter>,
+    pub metrics: ApiMetrics,
+    pub started: Instant,
+    /// `relay` or `feeder`.
+    pub mode: &'static str,
+}
+
+impl ApiState {
+    pub fn new(cfg: &ApiConfig, p2p: P2pHandle, keys: Keyring, registry: &mut Registry) -> Self {
+        Self {
+            p2p,
+            keys: Arc::new(keys),
+            limiter: Arc::new(limit::RateLimiter::new(
+                cfg.rate_limit_per_second,
+                cfg.rate_limit_burst,
+            )),
+            metrics: ApiMetrics::register(registry),
+            started: Instant::now(),
+            mode: "relay",
+        }
+    }
+}
+
+/// A router plus the list of (method, path) it serves.
+pub struct RouteTable {
+    router: Router<ApiState>,
+    routes: Vec<(&'static str, &'static str)>,
+}
+
+impl RouteTable {
+    fn new() -> Self {
+        Self {
+            router: Router::new(),
+            routes: Vec::new(),
+        }
+    }
+
+    fn add(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        handler: MethodRouter<ApiState>,
+    ) -> Self {
+        self.routes.push((method, path));
+        self.router = self.router.route(path, handler);
+        self
+    }
+
+    fn merge(mut self, other: RouteTable) -> Self {
+        self.routes.extend(other.routes);
+        self.router = self.router.merge(other.router);
+        self
+    }
+
+    fn layer_auth(mut self, state: &ApiState, admin: bool) -> Self {
+        self.router = if admin {
+            self.router
+                .route_layer(from_fn_with_state(state.clone(), auth::require_admin))
+        } else {
+            self.router
+                .route_layer(from_fn_with_state(state.clone(), auth::require_read))
+        };
+        self
+    }
+}
+
+/// Every (method, path) the router serves, in the OpenAPI document's terms.
+pub fn documented_routes() -> Vec<(&'static str, &'static str)> {
+    let mut all = routes::public().routes;
+    all.extend(routes::read().routes);
+    all.extend(routes::admin().routes);
+    all
+}
+
+/// The full route table (for the router and for the spec-drift test).
+fn route_table(state: &ApiState) -> RouteTable {
+    routes::public()
+        .merge(routes::read().layer_auth(state, false))
+        .merge(routes::admin().layer_auth(state, true))
+}
+
+/// The complete router with its middleware.
+pub fn router(state: ApiState, max_body: usize) -> Router {
+    route_table(&state)
+        .router
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(from_fn_with_state(state.clone(), limit::rate_limit))
+        .layer(from_fn_with_state(state.clone(), metrics::record))
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `cancel` fires.
+pub async fn serve(listener: TcpListener, router: Router, cancel: CancellationToken) {
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let res = axum::serve(listener, service)
+        .with_graceful_shutdown(cancel.cancelled_owned())
+        .await;
+    if let Err(e) = res {
+        tracing::error!(error = %e, "API server failed");
+    }
+}

@@ -1,0 +1,27 @@
+//! `GET /api/v1/node`: who this relay is and the addresses joining peers should use.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Serialize;
+
+use crate::api::{ApiError, ApiState};
+use crate::p2p::NodeInfo;
+
+#[derive(Serialize)]
+pub struct NodeView {
+    #[serde(flatten)]
+    info: NodeInfo,
+    mode: &'static str,
+    version: &'static str,
+    uptime_seconds: u64,
+}
+
+pub async fn get_node(State(st): State<ApiState>) -> Result<Json<NodeView>, ApiError> {
+    let info = st.p2p.info().await?;
+    Ok(Json(NodeView {
+        info,
+        mode: st.mode,
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_seconds: st.started.elapsed().as_secs(),
+    }))
+}
