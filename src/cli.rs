@@ -88,6 +88,9 @@ pub struct RunArgs {
     /// Metrics listen address [metrics.listen].
     #[arg(long = "metrics-listen", value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Admin API listen address [api.listen].
+    #[arg(long = "api-listen", value_name = "ADDR")]
+    pub api_listen: Option<SocketAddr>,
 }
 
 impl RunArgs {
@@ -122,6 +125,9 @@ impl RunArgs {
         }
         if let Some(a) = &self.metrics_listen {
             set("metrics", "listen", json!(a.to_string()));
+        }
+        if let Some(a) = &self.api_listen {
+            set("api", "listen", json!(a.to_string()));
         }
         Value::Object(root)
     }

@@ -19,6 +19,8 @@ fn run_fails(args: &[&str], envs: &[(&str, &str)]) -> String {
             "/ip4/127.0.0.1/tcp/0",
             "--metrics-listen",
             "127.0.0.1:0",
+            "--api-listen",
+            "127.0.0.1:0",
         ])
         .args(args)
         .envs(envs.iter().copied())
@@ -149,6 +151,8 @@ fn run_prints_join_addrs_and_exits_cleanly_on_sigterm() {
             "--p2p-listen",
             "/ip4/127.0.0.1/tcp/0",
             "--metrics-listen",
+            "127.0.0.1:0",
+            "--api-listen",
             "127.0.0.1:0",
         ])
         .stderr(Stdio::piped())

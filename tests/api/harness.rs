@@ -45,7 +45,6 @@ fn write_ed_keys(dir: &Path) -> String {
 
 pub fn api_config(dir: &Path) -> Config {
     let mut c = common::config(dir);
-    c.api.listen = "127.0.0.1:0".parse().unwrap();
     c.api.keys = vec![
         ApiKey {
             kid: HS_KID.into(),

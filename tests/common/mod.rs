@@ -16,6 +16,7 @@ pub fn config(dir: &Path) -> Config {
     c.node.data_dir = dir.to_path_buf();
     c.p2p.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
     c.metrics.listen = "127.0.0.1:0".parse().unwrap();
+    c.api.listen = "127.0.0.1:0".parse().unwrap();
     c.p2p.redial_initial_backoff = Duration::from_millis(100);
     c.p2p.redial_max_backoff = Duration::from_secs(1);
     c
