@@ -51,6 +51,7 @@ pub struct App {
     pub metrics_addr: SocketAddr,
     /// Bound address of the admin API.
     pub api_addr: SocketAddr,
+    gossip_rx: Option<tokio::sync::mpsc::Receiver<p2p::GossipMessage>>,
     cancel: CancellationToken,
     tracker: TaskTracker,
 }
@@ -94,6 +95,7 @@ impl App {
             listen_addrs: started.listen_addrs,
             metrics_addr,
             api_addr,
+            gossip_rx: Some(started.gossip_rx),
             cancel,
             tracker,
         };
@@ -125,6 +127,12 @@ impl App {
         for addr in self.join_addrs() {
             tracing::info!("joining peers can use: {addr}");
         }
+    }
+
+    /// Received block announcements awaiting a verdict (`P2pHandle::validate`); the first call
+    /// takes the receiver. Unconsumed announcements are ignored once the queue is full.
+    pub fn take_gossip(&mut self) -> Option<tokio::sync::mpsc::Receiver<p2p::GossipMessage>> {
+        self.gossip_rx.take()
     }
 
     /// A token that stops the whole relay when cancelled.

@@ -17,11 +17,39 @@ use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+/// Every `reason` of `wharf_connections_refused_total`.
+const REFUSAL_REASONS: [&str; 9] = [
+    "ban",
+    "limit_inbound",
+    "limit_outbound",
+    "limit_pending_inbound",
+    "limit_pending_outbound",
+    "limit_per_ip",
+    "limit_per_peer",
+    "pnet",
+    "handshake",
+];
+
+/// Every `outcome` of `wharf_gossip_messages_total`.
+const GOSSIP_OUTCOMES: [&str; 6] = [
+    "received",
+    "accepted",
+    "rejected",
+    "ignored",
+    "dropped",
+    "published",
+];
+
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabel {
     reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -42,6 +70,7 @@ pub struct P2pMetrics {
     connections: Family<ConnLabels, Gauge>,
     routing_table: Gauge,
     redials: Counter,
+    gossip: Family<OutcomeLabel, Counter>,
 }
 
 impl P2pMetrics {
@@ -69,6 +98,12 @@ impl P2pMetrics {
             "Dials of static peers: the first one and every re-dial after a drop or failure",
             m.redials.clone(),
         );
+        r.register(
+            "gossip_messages",
+            "Block announcements by outcome: received, accepted, rejected, ignored, dropped (validation queue full), published",
+            m.gossip.clone(),
+        );
+        m.zero_known_labels();
         let build = Family::<BuildLabels, Gauge>::default();
         build
             .get_or_create(&BuildLabels {
@@ -77,6 +112,24 @@ impl P2pMetrics {
             .set(1);
         r.register("build_info", "Wharf build information (value is 1)", build);
         m
+    }
+
+    /// Creates every known label value at 0, so dashboards see the series before the first event.
+    fn zero_known_labels(&self) {
+        for reason in REFUSAL_REASONS {
+            let _ = self.refused.get_or_create(&ReasonLabel { reason });
+        }
+        for outcome in GOSSIP_OUTCOMES {
+            let _ = self.gossip.get_or_create(&OutcomeLabel { outcome });
+        }
+        for direction in ["inbound", "outbound"] {
+            for transport in ["tcp", "quic", "relay"] {
+                let _ = self.connections.get_or_create(&ConnLabels {
+                    direction,
+                    transport,
+                });
+            }
+        }
     }
 
     pub fn refused(&self, reason: &'static str) {
@@ -101,6 +154,10 @@ impl P2pMetrics {
 
     pub fn redialed(&self) {
         self.redials.inc();
+    }
+
+    pub fn gossip(&self, outcome: &'static str) {
+        self.gossip.get_or_create(&OutcomeLabel { outcome }).inc();
     }
 }
 

@@ -4,6 +4,8 @@ mod common;
 
 #[path = "p2p/discovery.rs"]
 mod discovery;
+#[path = "p2p/gossip.rs"]
+mod gossip;
 #[path = "p2p/limits.rs"]
 mod limits;
 #[path = "p2p/pnet.rs"]

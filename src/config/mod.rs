@@ -16,7 +16,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 
 pub use api::{ApiConfig, ApiKey, KeyAlg};
-pub use p2p::{ConnectionLimits, P2pConfig, PeerAddr, RelayConfig};
+pub use p2p::{ConnectionLimits, GossipConfig, P2pConfig, PeerAddr, RelayConfig};
 pub use secret::Secret;
 
 /// Errors while assembling the configuration. The message names the offending key.

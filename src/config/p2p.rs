@@ -72,6 +72,32 @@ pub struct P2pConfig {
     pub redial_max_backoff: Duration,
     /// Connection limits, enforced before the handshake where possible.
     pub limits: ConnectionLimits,
+    /// Block announcements over GossipSub.
+    pub gossip: GossipConfig,
+}
+
+/// `[p2p.gossip]`: the block-announcement topic.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GossipConfig {
+    /// Expected time between announcements (the chain's block time); scoring is tuned to it.
+    /// Default 1s.
+    #[serde(with = "humantime_serde")]
+    pub message_interval: Duration,
+    /// Largest announcement accepted or sent, in bytes. Default 65536.
+    pub max_message_bytes: usize,
+    /// Received announcements queued for validation; past it they are ignored. Default 1024.
+    pub validation_queue: usize,
+}
+
+impl Default for GossipConfig {
+    fn default() -> Self {
+        Self {
+            message_interval: Duration::from_secs(1),
+            max_message_bytes: 64 * 1024,
+            validation_queue: 1024,
+        }
+    }
 }
 
 impl Default for P2pConfig {
@@ -90,6 +116,7 @@ impl Default for P2pConfig {
             redial_initial_backoff: Duration::from_secs(1),
             redial_max_backoff: Duration::from_secs(60),
             limits: ConnectionLimits::default(),
+            gossip: GossipConfig::default(),
         }
     }
 }
@@ -111,6 +138,11 @@ impl P2pConfig {
         if self.bootstrap_interval.is_zero() {
             return Err(ConfigError::Invalid(
                 "p2p.bootstrap_interval must be > 0".into(),
+            ));
+        }
+        if self.gossip.message_interval.is_zero() || self.gossip.validation_queue == 0 {
+            return Err(ConfigError::Invalid(
+                "p2p.gossip.message_interval and p2p.gossip.validation_queue must be > 0".into(),
             ));
         }
         self.limits.validate()

@@ -1,6 +1,6 @@
 //! The node's composed behaviour: the connection gate first (so it sees every connection before
 //! the others), then Kademlia, identify, ping, AutoNAT (server), circuit relay v2 (server) and
-//! the stream protocols used by block sync.
+//! block gossip and the stream protocols used by block sync.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -10,7 +10,8 @@ use libp2p::identity::Keypair;
 use libp2p::kad::store::MemoryStore;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::NetworkBehaviour;
-use libp2p::{autonat, identify, kad, ping, relay, StreamProtocol};
+use libp2p::{autonat, gossipsub, identify, kad, ping, relay, StreamProtocol};
+use prometheus_client::registry::Registry;
 
 use super::gate::{AccessPolicy, Gate};
 use super::protocols::Protocols;
@@ -27,6 +28,7 @@ pub struct Behaviour {
     pub autonat: autonat::v1::Behaviour,
     pub autonat_v2: autonat::v2::server::Behaviour,
     pub relay: Toggle<relay::Behaviour>,
+    pub gossipsub: gossipsub::Behaviour,
     pub stream: libp2p_stream::Behaviour,
 }
 
@@ -37,6 +39,7 @@ impl Behaviour {
         protocols: &Protocols,
         policy: Arc<dyn AccessPolicy>,
         metrics: P2pMetrics,
+        registry: &mut Registry,
     ) -> Self {
         let peer_id = key.public().to_peer_id();
         let static_peers = config.p2p.peers.iter().map(|p| p.peer_id).collect();
@@ -60,6 +63,12 @@ impl Behaviour {
                 .enabled
                 .then(|| relay::Behaviour::new(peer_id, relay_config(&config.relay)))
                 .into(),
+            gossipsub: super::gossip::behaviour(
+                key,
+                &config.node.network,
+                &config.p2p.gossip,
+                registry,
+            ),
             stream: libp2p_stream::Behaviour::new(),
         }
     }

@@ -41,6 +41,8 @@ pub struct EventLoop {
     pub(super) libp2p_metrics: libp2p::metrics::Metrics,
     pub(super) metrics: P2pMetrics,
     pub(super) pnet: bool,
+    pub(super) topic: libp2p::gossipsub::IdentTopic,
+    pub(super) gossip_tx: mpsc::Sender<super::gossip::GossipMessage>,
 }
 
 impl EventLoop {
@@ -86,6 +88,13 @@ impl EventLoop {
             }
             Command::EnforcePolicy(r) => {
                 let _ = r.send(self.swarm.behaviour_mut().gate.enforce_policy());
+            }
+            Command::Publish(data, r) => {
+                let _ = r.send(self.publish(data));
+            }
+            Command::Validate(id, source, verdict) => self.report(&id, &source, verdict),
+            Command::GossipScore(peer, r) => {
+                let _ = r.send(self.swarm.behaviour().gossipsub.peer_score(&peer));
             }
         }
     }

@@ -21,6 +21,7 @@ impl EventLoop {
             SwarmEvent::Behaviour(BehaviourEvent::Identify(e)) => self.on_identify_event(e),
             SwarmEvent::Behaviour(BehaviourEvent::Ping(e)) => self.on_ping_event(e),
             SwarmEvent::Behaviour(BehaviourEvent::Relay(e)) => self.libp2p_metrics.record(&e),
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(e)) => self.on_gossip_event(e),
             SwarmEvent::ConnectionEstablished {
                 peer_id,
                 connection_id,

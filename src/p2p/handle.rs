@@ -1,10 +1,13 @@
 //! The cloneable handle through which the rest of the program talks to the swarm task: a bounded
 //! command channel with a oneshot reply per command. Nobody else touches the swarm.
 
+use bytes::Bytes;
+use libp2p::gossipsub::MessageId;
 use libp2p::{Multiaddr, PeerId};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
+use super::gossip::Verdict;
 use super::peers::PeerInfo;
 
 /// Why a request to the swarm task failed.
@@ -19,6 +22,9 @@ pub enum P2pError {
     /// A Kademlia query failed.
     #[error("dht query failed: {0}")]
     Query(String),
+    /// A gossip message could not be published (e.g. no peer subscribed yet, duplicate).
+    #[error("publish failed: {0}")]
+    Publish(String),
 }
 
 /// A snapshot of the node for operators and joining peers.
@@ -52,6 +58,9 @@ pub(crate) enum Command {
     Dial(Multiaddr, Reply<Result<PeerId, P2pError>>),
     Disconnect(PeerId, Reply<bool>),
     EnforcePolicy(Reply<usize>),
+    Publish(Bytes, Reply<Result<MessageId, P2pError>>),
+    Validate(MessageId, PeerId, Verdict),
+    GossipScore(PeerId, Reply<Option<f64>>),
 }
 
 /// See the module docs.
@@ -137,5 +146,26 @@ impl P2pHandle {
     /// Closes every connection the access policy now refuses (after a ban); returns how many.
     pub async fn enforce_policy(&self) -> Result<usize, P2pError> {
         self.ask(Command::EnforcePolicy).await
+    }
+
+    /// Publishes a block announcement on the block topic.
+    pub async fn publish(&self, data: Bytes) -> Result<MessageId, P2pError> {
+        self.ask(|r| Command::Publish(data, r)).await?
+    }
+
+    /// Gives the verdict on a received announcement (it is forwarded only if accepted).
+    pub async fn validate(
+        &self,
+        id: MessageId,
+        source: PeerId,
+        verdict: Verdict,
+    ) -> Result<(), P2pError> {
+        let cmd = Command::Validate(id, source, verdict);
+        self.tx.send(cmd).await.map_err(|_| P2pError::Stopped)
+    }
+
+    /// gossipsub's current score of `peer`, if it is known.
+    pub async fn gossip_score(&self, peer: PeerId) -> Result<Option<f64>, P2pError> {
+        self.ask(|r| Command::GossipScore(peer, r)).await
     }
 }

@@ -6,6 +6,8 @@ mod behaviour;
 mod event_loop;
 mod events;
 pub mod gate;
+pub mod gossip;
+mod gossip_events;
 mod handle;
 pub mod identity;
 pub mod peer_book;
@@ -30,6 +32,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub use gate::{AccessPolicy, AllowAll};
+pub use gossip::{GossipMessage, Verdict};
 pub use handle::{NodeInfo, P2pError, P2pHandle};
 pub use peers::PeerInfo;
 pub use protocols::Protocols;
@@ -63,6 +66,8 @@ pub struct Started {
     pub handle: P2pHandle,
     /// Bound listen addresses (ports resolved), without `/p2p/`.
     pub listen_addrs: Vec<Multiaddr>,
+    /// Received block announcements, each waiting for `P2pHandle::validate`.
+    pub gossip_rx: mpsc::Receiver<GossipMessage>,
     pub event_loop: EventLoop,
 }
 
@@ -86,7 +91,7 @@ pub async fn start(
     let protocols = Protocols::new(&config.node.network);
     let metrics = P2pMetrics::register(registry);
     let transport = transport::build(&key, psk, registry)?;
-    let behaviour = Behaviour::new(&key, config, &protocols, policy, metrics.clone());
+    let behaviour = Behaviour::new(&key, config, &protocols, policy, metrics.clone(), registry);
     let peer_id = key.public().to_peer_id();
     let swarm_cfg = libp2p::swarm::Config::with_tokio_executor()
         .with_idle_connection_timeout(config.p2p.idle_connection_timeout);
@@ -97,6 +102,7 @@ pub async fn start(
     }
     load_peer_book(&mut swarm, &config.node.data_dir);
     let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+    let (gossip_tx, gossip_rx) = mpsc::channel(config.p2p.gossip.validation_queue);
     let handle = P2pHandle::new(tx, peer_id, swarm.behaviour().stream.new_control());
     let p2p = &config.p2p;
     let event_loop = EventLoop {
@@ -118,10 +124,13 @@ pub async fn start(
         libp2p_metrics: libp2p::metrics::Metrics::new(registry),
         metrics,
         pnet: psk.is_some(),
+        topic: gossip::topic(&config.node.network),
+        gossip_tx,
     };
     Ok(Started {
         handle,
         listen_addrs,
+        gossip_rx,
         event_loop,
     })
 }
