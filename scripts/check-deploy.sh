@@ -45,8 +45,6 @@ export PATH="$TOOLS/prometheus/usr/bin:$TOOLS/venv/bin:$PATH"
 
 log "promtool check config grafana/prometheus.yml"
 promtool check config grafana/prometheus.yml
-log "promtool check config grafana/prometheus.prod.yml"
-promtool check config grafana/prometheus.prod.yml
 
 log "promtool check rules grafana/alerts.yml"
 promtool check rules grafana/alerts.yml

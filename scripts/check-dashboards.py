@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""Proves the Grafana dashboards and the alert rules against a real Prometheus.
+
+Every panel `expr` of every dashboard in grafana/dashboards/ (template variables substituted:
+`$fleet` -> `.*`, `$__rate_interval` -> `1m`, ...) and every alert `expr` of grafana/alerts.yml
+goes through `/api/v1/query`. The check fails if any query does not parse, or if a dashboard
+query returns no data (a panel over a metric the code does not export). Alert expressions only
+have to parse: a quiet fleet fires nothing. Prints one table row per query.
+
+Modes:
+  --lint-only                 offline: every panel has a title, a description, a unit and
+                              targets scoped by $fleet; the JSON matches scripts/gen-dashboards.py.
+  --prometheus URL            check against a running Prometheus (e.g. http://127.0.0.1:9090).
+  --targets H:P[,H:P...]      start the Prometheus unpacked in .tools/ on a temp dir scraping
+                              these /metrics targets every second, wait until all are up and
+                              --min-scrapes scrapes happened, run the check, stop Prometheus.
+  --spawn-relays N --wharf BIN  start N `wharf run` relays on 127.0.0.1 (relays 2..N list
+                              relay 1 in --p2p-peers) and use their metrics listeners as targets.
+
+Only the standard library is used, so CI needs nothing but python3.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DASHBOARDS = ROOT / "grafana" / "dashboards"
+ALERTS = ROOT / "grafana" / "alerts.yml"
+SUBSTITUTIONS = {
+    "$__rate_interval": "1m",
+    "$__interval": "15s",
+    "$__range": "5m",
+    "${fleet}": ".*",
+    "$fleet": ".*",
+}
+
+
+def substitute(expr):
+    """Replaces Grafana template variables with values Prometheus accepts."""
+    for var, value in SUBSTITUTIONS.items():
+        expr = expr.replace(var, value)
+    return expr
+
+
+def dashboard_queries():
+    """(source, panel title, expr) for every target of every dashboard panel."""
+    out = []
+    for path in sorted(DASHBOARDS.glob("*.json")):
+        for p in json.loads(path.read_text())["panels"]:
+            for t in p.get("targets", []):
+                out.append((f"{path.stem}", p["title"], t["expr"]))
+    return out
+
+
+def alert_queries():
+    """(source, alert name, expr) for every rule of grafana/alerts.yml.
+
+    A tiny reader for the file's own shape (`- alert: NAME` then `expr:` either inline or as a
+    `|` block), so the check needs no YAML library."""
+    out, name, lines = [], None, ALERTS.read_text().splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if m := re.match(r"\s*- alert:\s*(\S+)", line):
+            name = m.group(1)
+        elif m := re.match(r"(\s*)expr:\s*(.*)$", line):
+            indent, text = len(m.group(1)), m.group(2).strip()
+            if text in ("|", ">", "|-", ">-"):
+                block = []
+                while i + 1 < len(lines) and (
+                    not lines[i + 1].strip() or len(lines[i + 1]) - len(lines[i + 1].lstrip()) > indent
+                ):
+                    i += 1
+                    block.append(lines[i].strip())
+                text = " ".join(b for b in block if b)
+            out.append(("alerts", name, text))
+        i += 1
+    return out
+
+
+def lint():
+    """Offline checks of the dashboard JSON; returns a list of problems."""
+    problems = []
+    gen = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen-dashboards.py"), "--check"],
+                         capture_output=True, text=True)
+    if gen.returncode != 0:
+        problems.append(gen.stderr.strip() or gen.stdout.strip())
+    for path in sorted(DASHBOARDS.glob("*.json")):
+        d = json.loads(path.read_text())
+        names = [v["name"] for v in d.get("templating", {}).get("list", [])]
+        if "fleet" not in names:
+            problems.append(f"{path.name}: no `fleet` template variable")
+        for p in d["panels"]:
+            where = f"{path.name}: panel {p.get('title')!r}"
+            for key in ("title", "description"):
+                if not p.get(key):
+                    problems.append(f"{where}: no {key}")
+            if not p.get("fieldConfig", {}).get("defaults", {}).get("unit"):
+                problems.append(f"{where}: no unit")
+            if not p.get("targets"):
+                problems.append(f"{where}: no query")
+            for t in p.get("targets", []):
+                if "$fleet" not in t.get("expr", ""):
+                    problems.append(f"{where}: query not scoped by $fleet: {t.get('expr')}")
+    return problems
+
+
+def query(base, expr):
+    """Runs an instant query; returns (status, number of series, error)."""
+    url = base.rstrip("/") + "/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            body = json.load(r)
+    except urllib.error.HTTPError as e:
+        body = json.load(e)
+    except (urllib.error.URLError, OSError) as e:
+        return "unreachable", 0, str(e)
+    if body.get("status") != "success":
+        return "parse error", 0, body.get("error", "?")
+    return "ok", len(body["data"]["result"]), ""
+
+
+def exported_names(base):
+    """Every metric name Prometheus has series for."""
+    url = base.rstrip("/") + "/api/v1/label/__name__/values"
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return set(json.load(r)["data"])
+
+
+def missing_metrics(expr, names):
+    """Metric names (wharf_*, libp2p_*) that `expr` uses and no target exports."""
+    used = set(re.findall(r"\b((?:wharf|libp2p)_[a-zA-Z0-9_]+)", expr))
+    return sorted(used - names)
+
+
+def check(base):
+    """Runs every query against `base`; prints a table; returns the number of failures."""
+    rows, failures = [], 0
+    names = exported_names(base)
+    for source, title, expr in dashboard_queries() + alert_queries():
+        status, n, err = query(base, substitute(expr))
+        must_have_data = source != "alerts"
+        if status == "ok" and n == 0 and must_have_data:
+            missing = missing_metrics(expr, names)
+            status = "no data" + (f" (not exported: {', '.join(missing)})" if missing else "")
+        ok = status == "ok"
+        failures += not ok
+        rows.append(("PASS" if ok else "FAIL", source, title, n, status if not err else f"{status}: {err}"))
+    width = max(len(r[2]) for r in rows)
+    print(f"{'':4}  {'source':7}  {'panel / alert':{width}}  {'series':>6}  status")
+    for verdict, source, title, n, status in rows:
+        print(f"{verdict:4}  {source:7}  {title:{width}}  {n:>6}  {status}")
+    print(f"\nqueries: {len(rows) - failures} ok, {failures} failing")
+    return failures
+
+
+# ---------------------------------------------------------------------------------------------
+# Live mode: a throw-away Prometheus (and optionally a few relays) on 127.0.0.1.
+
+
+PROMETHEUS = ROOT / ".tools" / "prometheus" / "usr" / "bin" / "prometheus"
+
+
+def free_port():
+    """A port free right now on 127.0.0.1 (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(what, predicate, deadline_s):
+    """Polls `predicate` until it returns a truthy value or the deadline passes."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise TimeoutError(f"timed out after {deadline_s}s waiting for {what}")
+
+
+def http_ok(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def prometheus_config(targets, interval):
+    """A Prometheus config (JSON is valid YAML) scraping `targets` as job `wharf`."""
+    return json.dumps({
+        "global": {"scrape_interval": interval, "evaluation_interval": interval},
+        "rule_files": [str(ALERTS)],
+        "scrape_configs": [{"job_name": "wharf", "static_configs": [{"targets": targets}]}],
+    })
+
+
+def start_prometheus(workdir, targets, interval):
+    """Starts Prometheus on a free port with its TSDB in `workdir`; returns (process, base URL)."""
+    if not PROMETHEUS.exists():
+        sys.exit(f"{PROMETHEUS} missing: run scripts/check-deploy.sh first (it unpacks it)")
+    cfg = workdir / "prometheus.yml"
+    cfg.write_text(prometheus_config(targets, interval))
+    port = free_port()
+    log = open(workdir / "prometheus.log", "w")
+    proc = subprocess.Popen([
+        str(PROMETHEUS), f"--config.file={cfg}", f"--storage.tsdb.path={workdir / 'tsdb'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ], stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    wait_for("Prometheus to be ready", lambda: proc.poll() is None and http_ok(base + "/-/ready"), 30)
+    return proc, base
+
+
+def scrapes_done(base, targets, min_scrapes):
+    """True once every target is up and has been scraped at least `min_scrapes` times."""
+    expr = f'count_over_time(up{{job="wharf"}}[10m]) >= {min_scrapes} and up{{job="wharf"}} == 1'
+    status, n, _ = query(base, expr)
+    return status == "ok" and n == len(targets)
+
+
+def keygen(wharf):
+    """(private key hex, peer id) from `wharf keygen`."""
+    out = subprocess.run([wharf, "keygen"], capture_output=True, text=True, check=True).stdout
+    fields = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+    return fields["private_key"], fields["peer_id"]
+
+
+def spawn_relays(wharf, n, workdir):
+    """Starts `n` relays; relays 2..n peer with relay 1. Returns (processes, metrics targets)."""
+    key, peer_id = keygen(wharf)
+    first = f"/ip4/127.0.0.1/tcp/{free_port()}"
+    procs, targets = [], []
+    for i in range(n):
+        metrics = f"127.0.0.1:{free_port()}"
+        args = [wharf, "run", "--data-dir", str(workdir / f"relay-{i + 1}"),
+                "--metrics-listen", metrics,
+                "--p2p-listen", first if i == 0 else "/ip4/127.0.0.1/tcp/0",
+                "--p2p-listen", "/ip4/127.0.0.1/udp/0/quic-v1"]
+        args += ["--p2p-private-key", key] if i == 0 else ["--p2p-peers", f"{first}/p2p/{peer_id}"]
+        log = open(workdir / f"relay-{i + 1}.log", "w")
+        procs.append(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT))
+        targets.append(metrics)
+    for t in targets:
+        wait_for(f"relay metrics on {t}", lambda t=t: http_ok(f"http://{t}/metrics"), 30)
+    return procs, targets
+
+
+def stop(procs):
+    """SIGTERM, then SIGKILL after 10 s, for each process we started."""
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def live(args):
+    """Live mode; returns the number of failing queries."""
+    workdir = Path(tempfile.mkdtemp(prefix="wharf-prom-"))
+    procs = []
+    try:
+        targets = [t for t in (args.targets or "").split(",") if t]
+        if args.spawn_relays:
+            relays, spawned = spawn_relays(args.wharf, args.spawn_relays, workdir)
+            procs += relays
+            targets += spawned
+        prom, base = start_prometheus(workdir, targets, args.scrape_interval)
+        procs.insert(0, prom)
+        print(f"Prometheus {base} scraping {', '.join(targets)} (workdir {workdir})")
+        wait_for(f"{args.min_scrapes} scrapes of every target",
+                 lambda: scrapes_done(base, targets, args.min_scrapes), args.timeout)
+        return check(base)
+    finally:
+        stop(procs)
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--lint-only", action="store_true")
+    ap.add_argument("--prometheus", metavar="URL")
+    ap.add_argument("--targets", metavar="HOST:PORT,...")
+    ap.add_argument("--spawn-relays", type=int, default=0, metavar="N")
+    ap.add_argument("--wharf", default=os.environ.get("WHARF_BIN", "wharf"), metavar="BIN")
+    ap.add_argument("--min-scrapes", type=int, default=10)
+    ap.add_argument("--scrape-interval", default="1s")
+    ap.add_argument("--timeout", type=float, default=120, help="seconds to wait for scrapes")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, TSDB)")
+    args = ap.parse_args()
+    if args.lint_only:
+        problems = lint()
+        for p in problems:
+            print(f"FAIL  {p}")
+        print(f"dashboards lint: {len(problems)} problem(s)")
+        return 1 if problems else 0
+    if args.prometheus:
+        return 1 if check(args.prometheus) else 0
+    if args.targets or args.spawn_relays:
+        return 1 if live(args) else 0
+    ap.error("give --lint-only, --prometheus, --targets or --spawn-relays")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
