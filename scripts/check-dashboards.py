@@ -16,6 +16,9 @@ Modes:
                               --min-scrapes scrapes happened, run the check, stop Prometheus.
   --spawn-relays N --wharf BIN  start N `wharf run` relays on 127.0.0.1 (relays 2..N list
                               relay 1 in --p2p-peers) and use their metrics listeners as targets.
+  --compose FILE --wharf BIN  run FILE's wharf services as processes with the exact flags and
+                              env (see compose_processes.py; needs .tools/venv/bin/python),
+                              wait for their healthchecks, scrape them.
 
 Only the standard library is used, so CI needs nothing but python3.
 """
@@ -272,16 +275,38 @@ def stop(procs):
             p.wait()
 
 
+def start_compose(args, workdir):
+    """Starts the compose file's wharf services as processes; waits for metrics and health."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from compose_processes import Stack
+
+    stack = Stack(args.compose, ROOT / "Dockerfile", args.wharf, workdir, args.skip_unsupported)
+    try:
+        stack.start()
+        for line in stack.dropped:
+            print(f"SKIPPED (not in this binary yet): {line}", file=sys.stderr)
+        for t in stack.targets:
+            wait_for(f"metrics on {t}", lambda t=t: http_ok(f"http://{t}/metrics"), 60)
+        wait_for("every healthcheck to pass", stack.healthy, 60)
+    except BaseException:
+        stack.stop(stop)
+        raise
+    return stack
+
+
 def live(args):
     """Live mode; returns the number of failing queries."""
     workdir = Path(tempfile.mkdtemp(prefix="wharf-prom-"))
-    procs = []
+    procs, stack = [], None
     try:
         targets = [t for t in (args.targets or "").split(",") if t]
         if args.spawn_relays:
             relays, spawned = spawn_relays(args.wharf, args.spawn_relays, workdir)
             procs += relays
             targets += spawned
+        if args.compose:
+            stack = start_compose(args, workdir)
+            targets += stack.targets
         prom, base = start_prometheus(workdir, targets, args.scrape_interval)
         procs.insert(0, prom)
         print(f"Prometheus {base} scraping {', '.join(targets)} (workdir {workdir})")
@@ -290,6 +315,8 @@ def live(args):
         return check(base)
     finally:
         stop(procs)
+        if stack is not None:
+            stack.stop(stop)
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -301,6 +328,10 @@ def main():
     ap.add_argument("--targets", metavar="HOST:PORT,...")
     ap.add_argument("--spawn-relays", type=int, default=0, metavar="N")
     ap.add_argument("--wharf", default=os.environ.get("WHARF_BIN", "wharf"), metavar="BIN")
+    ap.add_argument("--compose", metavar="FILE",
+                    help="run the file's wharf services as local processes and scrape them")
+    ap.add_argument("--skip-unsupported", action="store_true",
+                    help="with --compose: drop flags/subcommands the binary lacks, loudly")
     ap.add_argument("--min-scrapes", type=int, default=10)
     ap.add_argument("--scrape-interval", default="1s")
     ap.add_argument("--timeout", type=float, default=120, help="seconds to wait for scrapes")
@@ -314,9 +345,9 @@ def main():
         return 1 if problems else 0
     if args.prometheus:
         return 1 if check(args.prometheus) else 0
-    if args.targets or args.spawn_relays:
+    if args.targets or args.spawn_relays or args.compose:
         return 1 if live(args) else 0
-    ap.error("give --lint-only, --prometheus, --targets or --spawn-relays")
+    ap.error("give --lint-only, --prometheus, --targets, --spawn-relays or --compose")
 
 
 if __name__ == "__main__":
