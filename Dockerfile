@@ -11,6 +11,8 @@ ARG RUST_VERSION=1.95
 # ---- builder: dependencies first (cached until Cargo.toml/Cargo.lock change), then sources ----
 FROM rust:${RUST_VERSION}-bookworm AS builder
 WORKDIR /src
+# sqlx's compile-time checked queries use the committed .sqlx/ data, never a live database.
+ENV SQLX_OFFLINE=true
 
 # 1. Manifests with dummy sources: this layer compiles every dependency and is reused by every
 #    build that does not change Cargo.toml or Cargo.lock. Every [[bench]]/[[test]]/[[example]]

@@ -3,8 +3,25 @@
 # rules), hadolint (Dockerfile) and check-jsonschema (compose files against the compose spec).
 # Idempotent: installs what it needs into the repo-local, gitignored .tools/ on first run.
 # Exits non-zero on any failure. Called by .ci/run.
+#
+#   scripts/check-deploy.sh                 static checks only (seconds)
+#   scripts/check-deploy.sh --live [--skip-unsupported]
+#       also builds `wharf`, runs docker-compose.yml's wharf services as local processes with
+#       their exact flags and env, scrapes them with a real Prometheus, and runs every dashboard
+#       and alert query (scripts/check-dashboards.py --compose). --skip-unsupported drops, loudly,
+#       the flags and subcommands the binary does not have yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+LIVE=0
+LIVE_ARGS=()
+for arg in "$@"; do
+  case "$arg" in
+    --live) LIVE=1 ;;
+    --skip-unsupported) LIVE_ARGS+=(--skip-unsupported) ;;
+    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
 
 TOOLS="$PWD/.tools"
 HADOLINT_VERSION="2.15.1"
@@ -59,5 +76,17 @@ check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml docker-
 
 log "dashboards are valid JSON with titled, described, unit-bearing panels"
 python3 scripts/check-dashboards.py --lint-only
+
+if [ "$LIVE" = 1 ]; then
+  log "live: compose services as processes, scraped by Prometheus; every query must work"
+  wharf_bin="$(cargo build --bin wharf --message-format=json \
+    | python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "wharf":
+        print(m["executable"])' | tail -n1)"
+  "$TOOLS/venv/bin/python" scripts/check-dashboards.py --compose docker-compose.yml \
+    --wharf "$wharf_bin" "${LIVE_ARGS[@]}"
+fi
 
 log "deploy assets OK"
