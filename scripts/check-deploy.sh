@@ -77,6 +77,9 @@ check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml docker-
 log "dashboards are valid JSON with titled, described, unit-bearing panels"
 python3 scripts/check-dashboards.py --lint-only
 
+log "check-dashboards.py itself, against a real Prometheus and a stub target"
+python3 -m unittest discover -s scripts -p 'test_*.py'
+
 if [ "$LIVE" = 1 ]; then
   log "live: compose services as processes, scraped by Prometheus; every query must work"
   wharf_bin="$(cargo build --bin wharf --message-format=json \

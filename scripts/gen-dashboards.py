@@ -97,7 +97,7 @@ def fleet():
     return dashboard("wharf-fleet", "Wharf / Fleet overview",
                      "Health of every relay of the fleet at a glance.", [
         panel("Relays up", "none", "Relays whose /metrics Prometheus scraped successfully.",
-              [(f'sum(up{{job="wharf", instance=~"$fleet"}})', "up")], "stat"),
+              [('sum(up{job="wharf", instance=~"$fleet"})', "up")], "stat"),
         panel("Connected peers", "none", "Open libp2p connections, all selected relays.",
               [(f"sum(wharf_connected_peers{F})", "peers")], "stat"),
         panel("Highest chain head", "none", "Highest block committed by any selected relay.",
