@@ -150,9 +150,9 @@ class Stack:
         for name, service in self.compose["services"].items():
             if name not in self.ips or (argv := self.argv(name, service)) is None:
                 continue
-            log = open(self.workdir / f"{name}.log", "w")
-            self.procs.append(subprocess.Popen(argv, env=self.env(name, service),
-                                               stdout=log, stderr=subprocess.STDOUT))
+            with open(self.workdir / f"{name}.log", "w") as log:
+                self.procs.append(subprocess.Popen(argv, env=self.env(name, service),
+                                                   stdout=log, stderr=subprocess.STDOUT))
             if argv[1] == "run":
                 self.targets.append(f"{self.ips[name]}:9100")
             if (hc := self.healthcheck(name, service)) is not None:

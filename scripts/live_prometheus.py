@@ -61,11 +61,11 @@ def start_prometheus(workdir, targets, interval):
     cfg = workdir / "prometheus.yml"
     cfg.write_text(prometheus_config(targets, interval))
     port = free_port()
-    log = open(workdir / "prometheus.log", "w")
-    proc = subprocess.Popen([
-        str(PROMETHEUS), f"--config.file={cfg}", f"--storage.tsdb.path={workdir / 'tsdb'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-    ], stdout=log, stderr=subprocess.STDOUT)
+    with open(workdir / "prometheus.log", "w") as log:  # the child keeps its own descriptor
+        proc = subprocess.Popen([
+            str(PROMETHEUS), f"--config.file={cfg}", f"--storage.tsdb.path={workdir / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ], stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     wait_for("Prometheus to be ready", lambda: proc.poll() is None and http_ok(base + "/-/ready"), 30)
     return proc, base
@@ -90,8 +90,8 @@ def spawn_relays(wharf, n, workdir):
                 "--p2p-listen", first if i == 0 else "/ip4/127.0.0.1/tcp/0",
                 "--p2p-listen", "/ip4/127.0.0.1/udp/0/quic-v1"]
         args += ["--p2p-private-key", key] if i == 0 else ["--p2p-peers", f"{first}/p2p/{peer_id}"]
-        log = open(workdir / f"relay-{i + 1}.log", "w")
-        procs.append(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT))
+        with open(workdir / f"relay-{i + 1}.log", "w") as log:
+            procs.append(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT))
         targets.append(metrics)
     for t in targets:
         wait_for(f"relay metrics on {t}", lambda t=t: http_ok(f"http://{t}/metrics"), 30)
