@@ -22,7 +22,7 @@ SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN mkdir -p src \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
-    && awk -F'"' '/^\[\[/ { sec = $0 } /^name *=/ && sec ~ /bench|test|example/ { \
+    && awk -F'"' '/^\[/ { sec = $0 } /^name *=/ && sec ~ /bench|test|example/ { \
          dir = sec ~ /bench/ ? "benches" : (sec ~ /test/ ? "tests" : "examples"); \
          print dir "/" $2 ".rs" }' Cargo.toml \
        | while read -r stub; do mkdir -p "$(dirname "$stub")"; echo 'fn main() {}' > "$stub"; done \
