@@ -177,13 +177,18 @@ async fn static_peer_given_as_dns4_multiaddr_is_dialed() {
             _ => None,
         })
         .unwrap();
-    let dns: wharf::config::PeerAddr = format!("/dns4/localhost/tcp/{port}/p2p/{}", relay.peer_id())
-        .parse()
+    let dns: wharf::config::PeerAddr =
+        format!("/dns4/localhost/tcp/{port}/p2p/{}", relay.peer_id())
+            .parse()
+            .unwrap();
+    let node = App::start(config_with_peers(node_dir.path(), &[dns]))
+        .await
         .unwrap();
-    let node = App::start(config_with_peers(node_dir.path(), &[dns])).await.unwrap();
-    eventually(Duration::from_secs(10), "node connects through the dns4 address", || async {
-        node.p2p.peer(relay.peer_id()).await.unwrap().is_some()
-    })
+    eventually(
+        Duration::from_secs(10),
+        "node connects through the dns4 address",
+        || async { node.p2p.peer(relay.peer_id()).await.unwrap().is_some() },
+    )
     .await;
     node.shutdown().await;
     relay.shutdown().await;
