@@ -44,21 +44,20 @@ def supported(wharf, sub, flag):
     """Whether `wharf <sub>` exists and, if `flag` is given, knows it."""
     if not re.search(rf"^\s+{re.escape(sub)}\s", help_text(wharf), re.M):
         return False
-    return flag is None or re.search(rf"{re.escape(flag)}\b", help_text(wharf, sub)) is not None
+    return flag is None or re.search(rf"{re.escape(flag)}(?![\w-])", help_text(wharf, sub)) is not None
 
 
 class Rewriter:
     """Maps container names and addresses to loopback ones."""
 
-    def __init__(self, ips, data_dir, pg_url):
-        self.ips, self.data_dir, self.pg_url = ips, data_dir, pg_url
+    def __init__(self, ips, pg_url):
+        self.ips, self.pg_url = ips, pg_url
 
     def __call__(self, s, own_ip):
         s = re.sub(r"postgres://[^\s@]+@postgres:5432/\w+", lambda _: self.pg_url(), s)
         for name, ip in self.ips.items():
             s = s.replace(f"/dns4/{name}/", f"/ip4/{ip}/").replace(f"http://{name}:", f"http://{ip}:")
-        s = s.replace("0.0.0.0", own_ip)
-        return str(self.data_dir) if s == "/data" else s
+        return s.replace("0.0.0.0", own_ip)
 
 
 def filter_args(wharf, sub, args, skip, dropped):
@@ -96,7 +95,7 @@ class Stack:
         self.databases = []
         names = [n for n, s in self.compose["services"].items() if self.is_wharf(s)]
         self.ips = {n: f"127.0.0.{20 + i}" for i, n in enumerate(names)}
-        self.rewrite = Rewriter(self.ips, self.workdir, self.new_database)
+        self.rewrite = Rewriter(self.ips, self.new_database)
 
     @staticmethod
     def is_wharf(service):
