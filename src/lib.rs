@@ -3,4 +3,5 @@
 //! Everything lives in the library so tests start the real node in-process.
 
 pub mod chain;
+pub mod gateway;
 pub mod store;
