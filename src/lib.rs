@@ -3,5 +3,6 @@
 //! Everything lives in the library so tests start the real node in-process.
 
 pub mod chain;
+pub mod feeder;
 pub mod gateway;
 pub mod store;
