@@ -37,11 +37,19 @@ fn read_all(store: &BlockStore) -> usize {
 
 fn report(what: &str, blocks: u64, bytes: usize, secs: f64) {
     let mib = bytes as f64 / (1024.0 * 1024.0);
-    println!("{what:<34} {:>10.0} blocks/s {:>8.1} MiB/s", blocks as f64 / secs, mib / secs);
+    println!(
+        "{what:<34} {:>10.0} blocks/s {:>8.1} MiB/s",
+        blocks as f64 / secs,
+        mib / secs
+    );
 }
 
 fn main() {
-    let params = MintParams { seed: 1, txs_per_block: 16, tx_size: 400 };
+    let params = MintParams {
+        seed: 1,
+        txs_per_block: 16,
+        tx_size: 400,
+    };
     let minter = DevnetMinter::new(keypair_from_seed(1), params);
     let dir = tempfile::tempdir().expect("tempdir");
     let adapter: Arc<dyn ChainAdapter> = Arc::new(minter.adapter().clone());
@@ -49,23 +57,44 @@ fn main() {
     let store = BlockStore::open(dir.path(), adapter, metrics).expect("open");
 
     let blocks = mint(&minter);
-    let size: usize = blocks.iter().map(|b| b.bodies.iter().map(|x| x.len()).sum::<usize>()).sum();
-    println!("{BLOCKS} blocks, {:.1} KiB of bodies per block", size as f64 / BLOCKS as f64 / 1024.0);
+    let size: usize = blocks
+        .iter()
+        .map(|b| b.bodies.iter().map(|x| x.len()).sum::<usize>())
+        .sum();
+    println!(
+        "{BLOCKS} blocks, {:.1} KiB of bodies per block",
+        size as f64 / BLOCKS as f64 / 1024.0
+    );
 
     let t = Instant::now();
     for chunk in blocks.chunks(RANGE as usize) {
         store.commit_batch(chunk).expect("commit");
     }
-    report("commit (batches of 100)", BLOCKS, size, t.elapsed().as_secs_f64());
+    report(
+        "commit (batches of 100)",
+        BLOCKS,
+        size,
+        t.elapsed().as_secs_f64(),
+    );
 
     let t = Instant::now();
     let bytes = read_all(&store);
-    report("range read, 1 thread", BLOCKS, bytes, t.elapsed().as_secs_f64());
+    report(
+        "range read, 1 thread",
+        BLOCKS,
+        bytes,
+        t.elapsed().as_secs_f64(),
+    );
 
     let t = Instant::now();
     let bytes: usize = std::thread::scope(|s| {
         let readers: Vec<_> = (0..2).map(|_| s.spawn(|| read_all(&store))).collect();
         readers.into_iter().map(|r| r.join().expect("reader")).sum()
     });
-    report("range read, 2 threads (total)", 2 * BLOCKS, bytes, t.elapsed().as_secs_f64());
+    report(
+        "range read, 2 threads (total)",
+        2 * BLOCKS,
+        bytes,
+        t.elapsed().as_secs_f64(),
+    );
 }
