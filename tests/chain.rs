@@ -13,3 +13,5 @@ mod gateway;
 mod helpers;
 #[path = "chain/store.rs"]
 mod store;
+#[path = "chain/surface.rs"]
+mod surface;

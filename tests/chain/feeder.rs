@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
-use wharf::chain::metrics_labels::ReasonLabel;
+use wharf::chain::metrics::ReasonLabel;
 use wharf::feeder::GATEWAY_KEY_FILE;
 use wharf::gateway::{Gateway, Tamper};
 
@@ -85,8 +85,8 @@ async fn resumes_after_the_gateway_was_down_with_nothing_lost_or_duplicated() {
     assert_same_chain(&store, &gw, 65);
 }
 
-fn kind(kind: &'static str) -> wharf::chain::metrics_labels::KindLabel {
-    wharf::chain::metrics_labels::KindLabel { kind }
+fn kind(kind: &'static str) -> wharf::chain::metrics::KindLabel {
+    wharf::chain::metrics::KindLabel { kind }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
