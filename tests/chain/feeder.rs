@@ -210,3 +210,29 @@ async fn a_diverging_upstream_is_reported_never_overwritten() {
     let store = feeder.stop().await;
     assert_same_chain(&store, &honest, 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_key_is_used_and_a_wrong_one_refuses_every_block() {
+    let gw = gateway(5, NEVER).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = feeder_config(gw.url());
+    let foreign = wharf::chain::devnet::keypair_from_seed(8)
+        .public()
+        .to_bytes();
+    cfg.gateway_public_key = Some(hex::encode(foreign));
+    let feeder = TestFeeder::start(cfg, dir.path()).await;
+    assert!(
+        !dir.path().join(GATEWAY_KEY_FILE).exists(),
+        "a configured key is not re-pinned"
+    );
+    wait_until("signature refusals", || {
+        failures(&feeder, "bad_signature") >= 2
+    })
+    .await;
+    assert_eq!(
+        feeder.store.head(),
+        None,
+        "nothing signed by another key is stored"
+    );
+    feeder.stop().await;
+}
