@@ -51,11 +51,7 @@ fn main() {
         tx_size: 400,
     };
     let minter = DevnetMinter::new(keypair_from_seed(1), params);
-    let dir = tempfile::tempdir().expect("tempdir");
     let adapter: Arc<dyn ChainAdapter> = Arc::new(minter.adapter().clone());
-    let metrics = StoreMetrics::register(&mut Registry::default());
-    let store = BlockStore::open(dir.path(), adapter, metrics).expect("open");
-
     let blocks = mint(&minter);
     let size: usize = blocks
         .iter()
@@ -66,16 +62,26 @@ fn main() {
         size as f64 / BLOCKS as f64 / 1024.0
     );
 
-    let t = Instant::now();
-    for chunk in blocks.chunks(RANGE as usize) {
-        store.commit_batch(chunk).expect("commit");
+    let mut dirs = Vec::new();
+    let mut store = None;
+    for batch in [1000, 100] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let metrics = StoreMetrics::register(&mut Registry::default());
+        let fresh = BlockStore::open(dir.path(), adapter.clone(), metrics).expect("open");
+        let t = Instant::now();
+        for chunk in blocks.chunks(batch) {
+            fresh.commit_batch(chunk).expect("commit");
+        }
+        report(
+            &format!("commit (batches of {batch})"),
+            BLOCKS,
+            size,
+            t.elapsed().as_secs_f64(),
+        );
+        dirs.push(dir);
+        store = Some(fresh);
     }
-    report(
-        "commit (batches of 100)",
-        BLOCKS,
-        size,
-        t.elapsed().as_secs_f64(),
-    );
+    let store = store.expect("a store");
 
     let t = Instant::now();
     let bytes = read_all(&store);
