@@ -7,8 +7,11 @@ pub mod app;
 pub mod chain;
 pub mod cli;
 pub mod config;
+pub mod feeder;
+pub mod gateway;
 pub mod metrics;
 pub mod p2p;
+pub mod store;
 pub(crate) mod util;
 
 pub use app::{App, AppError};
