@@ -28,6 +28,59 @@ pub enum Command {
     Token(TokenArgs),
     /// Probe the API's `/healthz`; exit 0 if healthy (the Docker HEALTHCHECK).
     Healthcheck(HealthcheckArgs),
+    /// Run the devnet upstream gateway: mints a signed block every --block-time.
+    Gateway(GatewayArgs),
+}
+
+/// Flags of `wharf gateway`; each overrides the `[gateway]` key named in its help.
+#[derive(Debug, Args)]
+pub struct GatewayArgs {
+    /// TOML configuration file (its `[gateway]` section).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// HTTP listen address [gateway.listen].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Time between blocks, e.g. `1s`, `200ms` [gateway.block_time].
+    #[arg(long = "block-time", value_name = "DURATION")]
+    pub block_time: Option<String>,
+    /// Transactions per block [gateway.txs_per_block].
+    #[arg(long = "txs-per-block")]
+    pub txs_per_block: Option<u32>,
+    /// Bytes per transaction [gateway.tx_size].
+    #[arg(long = "tx-size")]
+    pub tx_size: Option<u32>,
+    /// Seed of block contents and key [gateway.seed].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Blocks to mint before serving [gateway.premint].
+    #[arg(long)]
+    pub premint: Option<u64>,
+}
+
+impl GatewayArgs {
+    /// The flags that were given, as a nested object of configuration keys.
+    pub fn overrides(&self) -> Value {
+        let mut g = Map::new();
+        if let Some(v) = &self.listen {
+            g.insert("listen".into(), json!(v.to_string()));
+        }
+        if let Some(v) = &self.block_time {
+            g.insert("block_time".into(), json!(v));
+        }
+        let numbers = [
+            ("txs_per_block", self.txs_per_block.map(u64::from)),
+            ("tx_size", self.tx_size.map(u64::from)),
+            ("seed", self.seed),
+            ("premint", self.premint),
+        ];
+        for (k, v) in numbers {
+            if let Some(v) = v {
+                g.insert(k.into(), json!(v));
+            }
+        }
+        json!({ "gateway": g })
+    }
 }
 
 /// Flags of `wharf token`.
@@ -91,6 +144,15 @@ pub struct RunArgs {
     /// Admin API listen address [api.listen].
     #[arg(long = "api-listen", value_name = "ADDR")]
     pub api_listen: Option<SocketAddr>,
+    /// Feeder mode: follow the upstream gateway [feeder.enabled].
+    #[arg(long)]
+    pub feeder: bool,
+    /// Upstream gateway base URL [feeder.gateway_url].
+    #[arg(long = "gateway-url", value_name = "URL")]
+    pub gateway_url: Option<String>,
+    /// Upstream gateway public key, hex [feeder.gateway_public_key].
+    #[arg(long = "gateway-public-key", value_name = "HEX")]
+    pub gateway_public_key: Option<String>,
 }
 
 impl RunArgs {
@@ -128,6 +190,15 @@ impl RunArgs {
         }
         if let Some(a) = &self.api_listen {
             set("api", "listen", json!(a.to_string()));
+        }
+        if self.feeder {
+            set("feeder", "enabled", json!(true));
+        }
+        if let Some(u) = &self.gateway_url {
+            set("feeder", "gateway_url", json!(u));
+        }
+        if let Some(k) = &self.gateway_public_key {
+            set("feeder", "gateway_public_key", json!(k));
         }
         Value::Object(root)
     }

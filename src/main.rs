@@ -7,7 +7,7 @@ use clap::Parser;
 use libp2p::identity::Keypair;
 use tracing_subscriber::EnvFilter;
 use wharf::api::Keyring;
-use wharf::cli::{Cli, Command, HealthcheckArgs, RunArgs, TokenArgs};
+use wharf::cli::{Cli, Command, GatewayArgs, HealthcheckArgs, RunArgs, TokenArgs};
 use wharf::p2p::{identity, psk};
 use wharf::{App, Config};
 
@@ -27,6 +27,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Token(args) => token(args),
         Command::Healthcheck(args) => healthcheck(args).await,
+        Command::Gateway(args) => gateway(args).await,
     }
 }
 
@@ -95,5 +96,18 @@ async fn healthcheck(args: HealthcheckArgs) -> anyhow::Result<()> {
         args.url,
         resp.status()
     );
+    Ok(())
+}
+
+async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
+    init_tracing();
+    let config = Config::load(args.config.as_deref(), args.overrides())?;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stop.cancel();
+    });
+    wharf::gateway::Gateway::run(config.gateway, cancel).await?;
     Ok(())
 }

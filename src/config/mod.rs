@@ -48,6 +48,10 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// Admin REST API.
     pub api: ApiConfig,
+    /// Feeder mode: the upstream gateway to follow.
+    pub feeder: crate::feeder::FeederConfig,
+    /// `wharf gateway` / `wharf devnet`: the devnet upstream.
+    pub gateway: crate::gateway::GatewayConfig,
 }
 
 /// `[node]`: network name and data directory.

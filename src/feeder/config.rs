@@ -8,10 +8,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FeederConfig {
+    /// Run as a feeder relay: follow the gateway and verify, store and announce its blocks.
+    /// Default false (the relay syncs over P2P instead).  CLI: `--feeder`
+    pub enabled: bool,
     /// Base URL of the upstream gateway. Default `http://127.0.0.1:9080`.
     pub gateway_url: String,
-    /// Pinned gateway public key as hex. Default none: read `<data_dir>/gateway.pub`, or
-    /// fetch it on first start and pin it there (trust on first use, logged as a warning).
+    /// Pinned gateway public key as hex. Default none: read `<data_dir>/gateway.pub`, or (feeders
+    /// only) fetch it on first start and pin it there (trust on first use, logged as a warning).
+    /// Relays that sync over P2P verify with this key too.
     pub gateway_public_key: Option<String>,
     /// How often to ask for the gateway head once caught up (humantime). Default `500ms`.
     #[serde(with = "humantime_serde")]
@@ -42,6 +46,7 @@ pub struct FeederConfig {
 impl Default for FeederConfig {
     fn default() -> Self {
         FeederConfig {
+            enabled: false,
             gateway_url: "http://127.0.0.1:9080".into(),
             gateway_public_key: None,
             poll_interval: Duration::from_millis(500),

@@ -15,7 +15,7 @@ mod pin;
 
 pub use client::{FetchError, GatewayClient};
 pub use config::FeederConfig;
-pub use pin::{pin_gateway_key, GATEWAY_KEY_FILE};
+pub use pin::{known_gateway_key, pin_gateway_key, GATEWAY_KEY_FILE};
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -12,18 +12,29 @@ pub const GATEWAY_KEY_FILE: &str = "gateway.pub";
 /// configured `gateway_public_key`, else the pinned file, else the key fetched from the
 /// gateway, which is then pinned to `<data_dir>/gateway.pub` with a loud warning.
 pub async fn pin_gateway_key(cfg: &FeederConfig, data_dir: &Path) -> Result<Vec<u8>, FeederError> {
+    match known_gateway_key(cfg, data_dir).await? {
+        Some(key) => Ok(key),
+        None => fetch_and_pin(cfg, data_dir, data_dir.join(GATEWAY_KEY_FILE)).await,
+    }
+}
+
+/// The configured key, else the pinned one; `None` if neither exists (never fetches: relays
+/// that sync over P2P must not trust whoever answers first).
+pub async fn known_gateway_key(
+    cfg: &FeederConfig,
+    data_dir: &Path,
+) -> Result<Option<Vec<u8>>, FeederError> {
     let path = data_dir.join(GATEWAY_KEY_FILE);
     if let Some(configured) = &cfg.gateway_public_key {
         let key = decode(configured)?;
         warn_if_pinned_differs(&path, &key).await;
-        return Ok(key);
+        return Ok(Some(key));
     }
     match tokio::fs::read_to_string(&path).await {
-        Ok(pinned) => return decode(&pinned),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(FeederError::KeyFile { path, source: e }),
+        Ok(pinned) => decode(&pinned).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(FeederError::KeyFile { path, source: e }),
     }
-    fetch_and_pin(cfg, data_dir, path).await
 }
 
 async fn fetch_and_pin(

@@ -43,6 +43,7 @@ pub struct EventLoop {
     pub(super) pnet: bool,
     pub(super) topic: libp2p::gossipsub::IdentTopic,
     pub(super) gossip_tx: mpsc::Sender<super::gossip::GossipMessage>,
+    pub(super) sync_peers: tokio::sync::watch::Sender<Vec<PeerId>>,
 }
 
 impl EventLoop {
@@ -160,6 +161,26 @@ impl EventLoop {
             }
             self.metrics.redialed();
         }
+    }
+
+    /// Publishes the connected peers that serve block sync, if that set changed.
+    pub(super) fn refresh_sync_peers(&mut self) {
+        let probe = self.protocols.sync_probe.to_string();
+        let mut now: Vec<PeerId> = self
+            .peers
+            .all()
+            .into_iter()
+            .filter(|p| p.protocols.contains(&probe))
+            .map(|p| p.peer_id)
+            .collect();
+        now.sort();
+        self.sync_peers.send_if_modified(|old| {
+            let changed = *old != now;
+            if changed {
+                *old = now;
+            }
+            changed
+        });
     }
 
     fn save_peer_book(&mut self) {

@@ -67,6 +67,7 @@ impl EventLoop {
         tracing::debug!(%peer, remote = %endpoint.get_remote_address(), remaining, "disconnected");
         self.peers
             .disconnected(&peer, endpoint.get_remote_address(), remaining);
+        self.refresh_sync_peers();
         if remaining == 0 && self.redial.is_static(&peer) {
             tracing::info!(%peer, "static peer disconnected; will re-dial");
             self.redial.disconnected(&peer, Instant::now());
@@ -112,6 +113,7 @@ impl EventLoop {
             return;
         };
         self.peers.identified(&peer_id, &info);
+        self.refresh_sync_peers();
         if !info.protocols.contains(&self.protocols.kad) {
             return;
         }

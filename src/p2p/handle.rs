@@ -5,7 +5,7 @@ use bytes::Bytes;
 use libp2p::gossipsub::MessageId;
 use libp2p::{Multiaddr, PeerId};
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::gossip::Verdict;
 use super::peers::PeerInfo;
@@ -69,6 +69,7 @@ pub struct P2pHandle {
     tx: mpsc::Sender<Command>,
     peer_id: PeerId,
     stream: libp2p_stream::Control,
+    sync_peers: watch::Receiver<Vec<PeerId>>,
 }
 
 impl std::fmt::Debug for P2pHandle {
@@ -84,12 +85,19 @@ impl P2pHandle {
         tx: mpsc::Sender<Command>,
         peer_id: PeerId,
         stream: libp2p_stream::Control,
+        sync_peers: watch::Receiver<Vec<PeerId>>,
     ) -> Self {
         Self {
             tx,
             peer_id,
             stream,
+            sync_peers,
         }
+    }
+
+    /// Connected peers that serve the block sync protocols (updated as peers come and go).
+    pub fn sync_peers(&self) -> watch::Receiver<Vec<PeerId>> {
+        self.sync_peers.clone()
     }
 
     /// This node's peer id.

@@ -103,7 +103,9 @@ pub async fn start(
     load_peer_book(&mut swarm, &config.node.data_dir);
     let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
     let (gossip_tx, gossip_rx) = mpsc::channel(config.p2p.gossip.validation_queue);
-    let handle = P2pHandle::new(tx, peer_id, swarm.behaviour().stream.new_control());
+    let (sync_peers_tx, sync_peers_rx) = tokio::sync::watch::channel(Vec::new());
+    let control = swarm.behaviour().stream.new_control();
+    let handle = P2pHandle::new(tx, peer_id, control, sync_peers_rx);
     let p2p = &config.p2p;
     let event_loop = EventLoop {
         swarm,
@@ -126,6 +128,7 @@ pub async fn start(
         pnet: psk.is_some(),
         topic: gossip::topic(&config.node.network),
         gossip_tx,
+        sync_peers: sync_peers_tx,
     };
     Ok(Started {
         handle,

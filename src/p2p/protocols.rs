@@ -11,6 +11,8 @@ pub struct Protocols {
     pub identify: String,
     /// identify agent version: `wharf/<crate version>`
     pub agent: String,
+    /// A peer announcing this (the header sync protocol) can serve block sync.
+    pub sync_probe: StreamProtocol,
 }
 
 impl Protocols {
@@ -21,6 +23,10 @@ impl Protocols {
                 .expect("network names are validated to form a protocol id"),
             identify: format!("/wharf/{network}/1.0.0"),
             agent: format!("wharf/{}", env!("CARGO_PKG_VERSION")),
+            sync_probe: StreamProtocol::try_from_owned(format!(
+                "/wharf/{network}/sync/headers/1.0.0"
+            ))
+            .expect("network names are validated to form a protocol id"),
         }
     }
 }

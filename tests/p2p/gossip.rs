@@ -1,96 +1,93 @@
-//! Block gossip: accepted announcements travel on, rejected ones stop and cost the sender.
+//! Block gossip with real signed devnet headers: valid announcements travel on, forged ones stop
+//! at the first relay and cost the sender its gossipsub score.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use wharf::p2p::Verdict;
-use wharf::App;
+use wharf::chain::devnet::{keypair_from_seed, DevnetMinter, MintParams};
+use wharf::chain::ChainAdapter;
+use wharf::{App, Config};
 
-use crate::common::{config, config_with_peers, eventually, peer_addr};
+use crate::common::{config_with_peers, eventually, peer_addr, sample, scrape};
 
-/// Runs a validator on `app`: accepts payloads starting with `ok`, rejects the rest, and
-/// records what it saw.
-fn validate_ok_prefix(app: &mut App) -> Arc<Mutex<Vec<Bytes>>> {
-    let mut rx = app.take_gossip().unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let (p2p, log) = (app.p2p.clone(), seen.clone());
-    tokio::spawn(async move {
-        while let Some(m) = rx.recv().await {
-            let verdict = if m.data.starts_with(b"ok") {
-                Verdict::Accept
-            } else {
-                Verdict::Reject
-            };
-            log.lock().unwrap().push(m.data.clone());
-            let _ = p2p.validate(m.id, m.source, verdict).await;
-        }
-    });
-    seen
+const SEED: u64 = 7;
+
+fn upstream_key_hex() -> String {
+    hex::encode(keypair_from_seed(SEED).public().to_bytes())
+}
+
+/// A relay that knows the upstream key (so it judges announcements) and, with `line`, holds a
+/// single outbound connection so a and c never meet directly.
+fn relay_config(dir: &std::path::Path, peers: &[wharf::config::PeerAddr], line: bool) -> Config {
+    let mut cfg = config_with_peers(dir, peers);
+    cfg.feeder.gateway_public_key = Some(upstream_key_hex());
+    if line {
+        cfg.p2p.limits.max_established_outbound = 1;
+        cfg.p2p.limits.max_pending_outbound = 1;
+    }
+    cfg
+}
+
+async fn count(app: &App, outcome: &str) -> f64 {
+    let series = format!("wharf_gossip_messages_total{{outcome=\"{outcome}\"}}");
+    sample(&scrape(app).await, &series).unwrap_or(0.0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn accepted_announcements_are_forwarded_rejected_ones_penalised() {
+async fn valid_announcements_travel_forged_ones_stop_and_cost_the_sender() {
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    // a -- b -- c in a line: c only hears a through b's verdicts. One outbound connection each
-    // keeps a and c from dialing each other after they meet in the DHT.
-    let mut b = App::start(config(dirs[1].path())).await.unwrap();
-    let b_seen = validate_ok_prefix(&mut b);
-    let line = |dir: &std::path::Path| {
-        let mut cfg = config_with_peers(dir, &[peer_addr(&b)]);
-        cfg.p2p.limits.max_established_outbound = 1;
-        cfg.p2p.limits.max_pending_outbound = 1;
-        cfg
-    };
-    let mut a = App::start(line(dirs[0].path())).await.unwrap();
-    let _a_seen = validate_ok_prefix(&mut a);
-    let mut c = App::start(line(dirs[2].path())).await.unwrap();
-    let c_seen = validate_ok_prefix(&mut c);
-
-    // Publish fresh valid announcements until one reaches c: meshes form over a few heartbeats.
-    let n = std::sync::atomic::AtomicU32::new(0);
+    let b = App::start(relay_config(dirs[1].path(), &[], false))
+        .await
+        .unwrap();
+    let a = App::start(relay_config(dirs[0].path(), &[peer_addr(&b)], true))
+        .await
+        .unwrap();
+    let c = App::start(relay_config(dirs[2].path(), &[peer_addr(&b)], true))
+        .await
+        .unwrap();
+    let minter = DevnetMinter::new(
+        keypair_from_seed(SEED),
+        MintParams {
+            seed: SEED,
+            txs_per_block: 2,
+            tx_size: 64,
+        },
+    );
+    let adapter = minter.adapter().clone();
+    let mut parent = None;
+    let mut n = 0u64;
+    // Announce fresh valid headers until c has accepted one relayed by b.
     eventually(
         Duration::from_secs(30),
         "a valid announcement reaches c through b",
-        || async {
-            let i = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let _ = a.p2p.publish(Bytes::from(format!("ok-warmup-{i}"))).await;
-            c_seen
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|d| d.starts_with(b"ok-warmup"))
+        || {
+            let block = minter.mint(parent.as_ref(), 1_000 + n);
+            n += 1;
+            parent = Some(block.header.clone());
+            let bytes = Bytes::from(adapter.encode_header(&block.header));
+            async {
+                let _ = a.p2p.publish(bytes).await;
+                count(&c, "accepted").await >= 1.0
+            }
         },
     )
     .await;
 
-    a.p2p.publish(Bytes::from_static(b"forged")).await.unwrap();
-    a.p2p.publish(Bytes::from_static(b"ok-2")).await.unwrap();
-    eventually(
-        Duration::from_secs(20),
-        "c receives the later valid one",
-        || async { c_seen.lock().unwrap().iter().any(|d| d.as_ref() == b"ok-2") },
-    )
-    .await;
-    assert!(
-        b_seen
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|d| d.as_ref() == b"forged"),
-        "b judged it"
-    );
-    assert!(
-        !c_seen
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|d| d.as_ref() == b"forged"),
-        "a rejected announcement was forwarded"
-    );
+    let mut forged = minter.mint(parent.as_ref(), 1_000_000).header;
+    forged.signature = Bytes::from(vec![0u8; 64]);
+    a.p2p
+        .publish(Bytes::from(adapter.encode_header(&forged)))
+        .await
+        .unwrap();
     eventually(
         Duration::from_secs(10),
-        "b's gossipsub score of a is negative",
+        "b rejects the forged announcement",
+        || async { count(&b, "rejected").await >= 1.0 },
+    )
+    .await;
+    eventually(
+        Duration::from_secs(10),
+        "b's gossipsub score of a turns negative",
         || async {
             b.p2p
                 .gossip_score(a.peer_id())
@@ -100,6 +97,11 @@ async fn accepted_announcements_are_forwarded_rejected_ones_penalised() {
         },
     )
     .await;
+    assert_eq!(
+        count(&c, "rejected").await,
+        0.0,
+        "the forged announcement was forwarded to c"
+    );
     assert!(
         c.p2p.peer(a.peer_id()).await.unwrap().is_none(),
         "a and c must not be connected"

@@ -9,6 +9,8 @@ use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+mod chain;
+
 use crate::api::{self, ApiState, Keyring};
 use crate::config::Config;
 use crate::metrics;
@@ -25,6 +27,8 @@ pub enum AppError {
     },
     #[error(transparent)]
     P2p(#[from] p2p::StartError),
+    #[error(transparent)]
+    Chain(#[from] chain::ChainStartError),
     #[error(transparent)]
     ApiKeys(#[from] api::auth::KeyError),
     #[error("API listener {addr}: {source}")]
@@ -51,7 +55,8 @@ pub struct App {
     pub metrics_addr: SocketAddr,
     /// Bound address of the admin API.
     pub api_addr: SocketAddr,
-    gossip_rx: Option<tokio::sync::mpsc::Receiver<p2p::GossipMessage>>,
+    /// The block store (absent on a relay without an upstream key).
+    pub store: Option<crate::store::BlockStore>,
     cancel: CancellationToken,
     tracker: TaskTracker,
 }
@@ -72,6 +77,15 @@ impl App {
         let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
         let mut registry = Registry::default();
         let started = p2p::start(&config, key, policy, &mut registry, cancel.clone()).await?;
+        let chain = chain::start(
+            &config,
+            &started.handle,
+            started.gossip_rx,
+            &mut registry,
+            &cancel,
+            &tracker,
+        )
+        .await?;
         let api_state = ApiState::new(&config.api, started.handle.clone(), keys, &mut registry);
         let (api_listener, api_addr) = bind(config.api.listen, |addr, source| AppError::Api {
             addr,
@@ -95,7 +109,7 @@ impl App {
             listen_addrs: started.listen_addrs,
             metrics_addr,
             api_addr,
-            gossip_rx: Some(started.gossip_rx),
+            store: chain.store,
             cancel,
             tracker,
         };
@@ -127,12 +141,6 @@ impl App {
         for addr in self.join_addrs() {
             tracing::info!("joining peers can use: {addr}");
         }
-    }
-
-    /// Received block announcements awaiting a verdict (`P2pHandle::validate`); the first call
-    /// takes the receiver. Unconsumed announcements are ignored once the queue is full.
-    pub fn take_gossip(&mut self) -> Option<tokio::sync::mpsc::Receiver<p2p::GossipMessage>> {
-        self.gossip_rx.take()
     }
 
     /// A token that stops the whole relay when cancelled.

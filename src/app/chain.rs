@@ -1,0 +1,178 @@
+//! The chain data path of a relay: the adapter built with the pinned upstream key, the block
+//! store, feeder mode, and block announcements (published by feeders, judged by everyone).
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::chain::devnet::DevnetAdapter;
+use crate::chain::{BlockNumber, ChainAdapter, ChainMetrics};
+use crate::config::Config;
+use crate::feeder::{self, CommittedHead, Feeder, FeederDeps, FeederError};
+use crate::p2p::{GossipMessage, P2pHandle, Verdict};
+use crate::store::{BlockStore, StoreError, StoreMetrics};
+
+/// Why the chain data path could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainStartError {
+    #[error(transparent)]
+    Feeder(#[from] FeederError),
+    #[error("block store: {0}")]
+    Store(#[from] StoreError),
+    #[error("gateway public key: {0}")]
+    Key(String),
+}
+
+/// What the rest of the app needs from the chain data path.
+#[allow(dead_code)] // adapter, best_known and metrics feed the P2P sync driver
+pub struct ChainPath {
+    /// Chain rules with the pinned key; `None` on a relay with no upstream key (bootstrap only).
+    pub adapter: Option<Arc<dyn ChainAdapter>>,
+    /// Verified blocks; `None` without an adapter.
+    pub store: Option<BlockStore>,
+    /// Highest block number announced (validly signed) over gossip.
+    pub best_known: watch::Receiver<BlockNumber>,
+    pub metrics: ChainMetrics,
+}
+
+/// Opens the store, starts the feeder (feeder mode), the announcer and the gossip validator.
+pub async fn start(
+    config: &Config,
+    p2p: &P2pHandle,
+    gossip: mpsc::Receiver<GossipMessage>,
+    registry: &mut prometheus_client::registry::Registry,
+    cancel: &CancellationToken,
+    tracker: &TaskTracker,
+) -> Result<ChainPath, ChainStartError> {
+    let metrics = ChainMetrics::register(registry);
+    let store_metrics = StoreMetrics::register(registry);
+    let adapter = adapter(config).await?;
+    let store = match &adapter {
+        Some(a) => Some(BlockStore::open(
+            &config.node.data_dir,
+            a.clone(),
+            store_metrics,
+        )?),
+        None => {
+            tracing::warn!("no upstream gateway key (--gateway-public-key): this relay only bootstraps; it neither syncs nor serves blocks");
+            None
+        }
+    };
+    let (best_tx, best_known) =
+        watch::channel(store.as_ref().and_then(|s| s.head()).map_or(0, |h| h.0));
+    if let (true, Some(a), Some(s)) = (config.feeder.enabled, &adapter, &store) {
+        let deps = FeederDeps {
+            adapter: a.clone(),
+            store: s.clone(),
+            metrics: metrics.clone(),
+        };
+        let handle = Feeder::spawn(config.feeder.clone(), deps, cancel.clone(), tracker)?;
+        tracker.spawn(announce(
+            handle.subscribe(),
+            p2p.clone(),
+            a.clone(),
+            cancel.clone(),
+        ));
+    }
+    let judge = Judge {
+        adapter: adapter.clone(),
+        store: store.clone(),
+        best: best_tx,
+    };
+    tracker.spawn(validate(gossip, p2p.clone(), judge, cancel.clone()));
+    Ok(ChainPath {
+        adapter,
+        store,
+        best_known,
+        metrics,
+    })
+}
+
+/// The devnet adapter with the upstream key: pinned (fetched once) in feeder mode, configured
+/// or previously pinned otherwise.
+async fn adapter(config: &Config) -> Result<Option<Arc<dyn ChainAdapter>>, ChainStartError> {
+    let dir = &config.node.data_dir;
+    let key = if config.feeder.enabled {
+        Some(feeder::pin_gateway_key(&config.feeder, dir).await?)
+    } else {
+        feeder::known_gateway_key(&config.feeder, dir).await?
+    };
+    let Some(key) = key else { return Ok(None) };
+    let adapter =
+        DevnetAdapter::from_key_bytes(&key).map_err(|e| ChainStartError::Key(e.to_string()))?;
+    Ok(Some(Arc::new(adapter)))
+}
+
+/// Publishes every head the feeder commits (header with the upstream signature).
+async fn announce(
+    mut heads: watch::Receiver<Option<CommittedHead>>,
+    p2p: P2pHandle,
+    adapter: Arc<dyn ChainAdapter>,
+    cancel: CancellationToken,
+) {
+    while let Some(Ok(())) = cancel.run_until_cancelled(heads.changed()).await {
+        let Some(head) = heads.borrow_and_update().clone() else {
+            continue;
+        };
+        let bytes = adapter.encode_header(&head.header);
+        if let Err(e) = p2p.publish(bytes.into()).await {
+            tracing::debug!(block = head.number, error = %e, "announcement not published");
+        }
+    }
+}
+
+/// Decides what to do with one announcement.
+struct Judge {
+    adapter: Option<Arc<dyn ChainAdapter>>,
+    store: Option<BlockStore>,
+    best: watch::Sender<BlockNumber>,
+}
+
+impl Judge {
+    fn verdict(&self, msg: &GossipMessage) -> Verdict {
+        // Without the upstream key we cannot tell good from bad: never forward.
+        let Some(adapter) = &self.adapter else {
+            return Verdict::Ignore;
+        };
+        let header = match adapter.decode_header(&msg.data) {
+            Ok(h) => h,
+            Err(e) => return self.reject(msg, &e.to_string()),
+        };
+        if let Err(e) = adapter.verify_header_signature(&header) {
+            return self.reject(msg, &e.to_string());
+        }
+        let local = self.store.as_ref().and_then(|s| s.head()).map(|h| h.0);
+        self.best.send_if_modified(|b| {
+            let newer = header.number > *b;
+            if newer {
+                *b = header.number;
+            }
+            newer
+        });
+        match local {
+            Some(n) if header.number <= n => Verdict::Ignore,
+            _ => Verdict::Accept,
+        }
+    }
+
+    fn reject(&self, msg: &GossipMessage, reason: &str) -> Verdict {
+        tracing::warn!(peer = %msg.source, %reason, "invalid block announcement");
+        Verdict::Reject
+    }
+}
+
+async fn validate(
+    mut rx: mpsc::Receiver<GossipMessage>,
+    p2p: P2pHandle,
+    judge: Judge,
+    cancel: CancellationToken,
+) {
+    while let Some(Some(msg)) = cancel.run_until_cancelled(rx.recv()).await {
+        let verdict = judge.verdict(&msg);
+        if p2p.validate(msg.id, msg.source, verdict).await.is_err() {
+            return;
+        }
+    }
+}
