@@ -55,6 +55,14 @@ paths = {
         {"name": "protocol", "in": "query", "required": False, "description": "A protocol the peer announced.", "schema": {"type": "string"}},
     ])},
     "/api/v1/peers/{peer_id}": {"get": op("Get peer", ref("Peer"), READ + (404,), params=[PEER_ID])},
+    "/api/v1/events": {"get": {
+        "summary": "Live events", "operationId": "live_events", "security": [{"bearer": []}],
+        "description": "Server-Sent Events. `event:` is the type (block_committed, peer_connected, "
+                       "peer_disconnected, ban_added, ban_removed, ban_expired, peer_penalised, "
+                       "peer_auto_banned, or lagged when the client fell behind); `data:` is the Event JSON.",
+        "responses": {"200": {"description": "An endless event stream",
+                              "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                      **errors(*READ)}}},
     "/api/v1/peers/{peer_id}/disconnect": {"post": op("Disconnect peer", ref("Disconnected"), READ + (404,), params=[PEER_ID])},
 }
 paths["/readyz"]["get"]["responses"]["503"] = {"description": "A dependency does not answer",
@@ -89,6 +97,10 @@ schemas = {
     "PeerPage": {"type": "object", "required": ["items", "total", "offset", "limit"], "properties": {
         "items": {"type": "array", "items": ref("Peer")}, "total": {"type": "integer", "minimum": 0},
         "offset": {"type": "integer", "minimum": 0}, "limit": {"type": "integer", "minimum": 1}}},
+    "Event": {"type": "object", "required": ["type"], "description": "One live event; other fields depend on type.",
+              "properties": {"type": {"type": "string", "enum": [
+                  "block_committed", "peer_connected", "peer_disconnected", "ban_added", "ban_removed",
+                  "ban_expired", "peer_penalised", "peer_auto_banned"]}}},
     "Disconnected": {"type": "object", "required": ["peer_id", "disconnected"], "properties": {
         "peer_id": {"type": "string"}, "disconnected": {"type": "boolean"}}},
 }

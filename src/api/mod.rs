@@ -26,6 +26,7 @@ pub use error::ApiError;
 pub use metrics::ApiMetrics;
 
 use crate::config::ApiConfig;
+use crate::events::EventBus;
 use crate::p2p::P2pHandle;
 
 /// Shared, cheaply cloneable state of every handler.
@@ -38,10 +39,20 @@ pub struct ApiState {
     pub started: Instant,
     /// `relay` or `feeder`.
     pub mode: &'static str,
+    pub events: EventBus,
+    /// Fires on shutdown (ends long-lived responses such as event streams).
+    pub cancel: CancellationToken,
 }
 
 impl ApiState {
-    pub fn new(cfg: &ApiConfig, p2p: P2pHandle, keys: Keyring, registry: &mut Registry) -> Self {
+    pub fn new(
+        cfg: &ApiConfig,
+        p2p: P2pHandle,
+        keys: Keyring,
+        events: EventBus,
+        registry: &mut Registry,
+        cancel: CancellationToken,
+    ) -> Self {
         Self {
             p2p,
             keys: Arc::new(keys),
@@ -52,6 +63,8 @@ impl ApiState {
             metrics: ApiMetrics::register(registry),
             started: Instant::now(),
             mode: "relay",
+            events,
+            cancel,
         }
     }
 }

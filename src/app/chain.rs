@@ -10,9 +10,10 @@ use tokio_util::task::TaskTracker;
 use crate::chain::devnet::DevnetAdapter;
 use crate::chain::{BlockNumber, ChainAdapter, ChainMetrics};
 use crate::config::Config;
+use crate::events::{Event, EventBus};
 use crate::feeder::{self, CommittedHead, Feeder, FeederDeps, FeederError};
 use crate::p2p::{GossipMessage, P2pHandle, Verdict};
-use crate::store::{BlockStore, StoreError, StoreMetrics};
+use crate::store::{BlockStore, Head, StoreError, StoreMetrics};
 
 /// Why the chain data path could not start.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +44,7 @@ pub async fn start(
     p2p: &P2pHandle,
     gossip: mpsc::Receiver<GossipMessage>,
     registry: &mut prometheus_client::registry::Registry,
+    events: &EventBus,
     cancel: &CancellationToken,
     tracker: &TaskTracker,
 ) -> Result<ChainPath, ChainStartError> {
@@ -60,6 +62,13 @@ pub async fn start(
             None
         }
     };
+    if let Some(s) = &store {
+        tracker.spawn(report_commits(
+            s.subscribe_head(),
+            events.clone(),
+            cancel.clone(),
+        ));
+    }
     let (best_tx, best_known) =
         watch::channel(store.as_ref().and_then(|s| s.head()).map_or(0, |h| h.0));
     if let (true, Some(a), Some(s)) = (config.feeder.enabled, &adapter, &store) {
@@ -119,6 +128,22 @@ async fn announce(
         let bytes = adapter.encode_header(&head.header);
         if let Err(e) = p2p.publish(bytes.into()).await {
             tracing::debug!(block = head.number, error = %e, "announcement not published");
+        }
+    }
+}
+
+/// Publishes a `block_committed` event for every new head of the store.
+async fn report_commits(
+    mut head: watch::Receiver<Head>,
+    events: EventBus,
+    cancel: CancellationToken,
+) {
+    while let Some(Ok(())) = cancel.run_until_cancelled(head.changed()).await {
+        if let Some((number, hash)) = *head.borrow_and_update() {
+            events.publish(Event::BlockCommitted {
+                number,
+                hash: hash.to_string(),
+            });
         }
     }
 }

@@ -13,6 +13,7 @@ mod chain;
 
 use crate::api::{self, ApiState, Keyring};
 use crate::config::Config;
+use crate::events::EventBus;
 use crate::metrics;
 use crate::p2p::{self, AccessPolicy, AllowAll, P2pHandle};
 
@@ -76,17 +77,34 @@ impl App {
         let keys = Keyring::from_config(&config.api)?;
         let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
         let mut registry = Registry::default();
-        let started = p2p::start(&config, key, policy, &mut registry, cancel.clone()).await?;
+        let events = EventBus::default();
+        let started = p2p::start(
+            &config,
+            key,
+            policy,
+            &mut registry,
+            events.clone(),
+            cancel.clone(),
+        )
+        .await?;
         let chain = chain::start(
             &config,
             &started.handle,
             started.gossip_rx,
             &mut registry,
+            &events,
             &cancel,
             &tracker,
         )
         .await?;
-        let api_state = ApiState::new(&config.api, started.handle.clone(), keys, &mut registry);
+        let mut api_state = ApiState::new(
+            &config.api,
+            started.handle.clone(),
+            keys,
+            events.clone(),
+            &mut registry,
+            cancel.clone(),
+        );
         let (api_listener, api_addr) = bind(config.api.listen, |addr, source| AppError::Api {
             addr,
             source,
@@ -102,6 +120,11 @@ impl App {
             Arc::new(registry),
             cancel.clone(),
         ));
+        api_state.mode = if config.feeder.enabled {
+            "feeder"
+        } else {
+            "relay"
+        };
         let router = api::router(api_state, config.api.max_body_bytes);
         tracker.spawn(api::serve(api_listener, router, cancel.clone()));
         let app = App {

@@ -44,6 +44,7 @@ pub struct EventLoop {
     pub(super) topic: libp2p::gossipsub::IdentTopic,
     pub(super) gossip_tx: mpsc::Sender<super::gossip::GossipMessage>,
     pub(super) sync_peers: tokio::sync::watch::Sender<Vec<PeerId>>,
+    pub(super) events: crate::events::EventBus,
 }
 
 impl EventLoop {

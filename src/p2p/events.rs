@@ -12,6 +12,7 @@ use super::behaviour::BehaviourEvent;
 use super::event_loop::EventLoop;
 use super::gate::ip_of;
 use super::handle::P2pError;
+use crate::events::Event;
 
 impl EventLoop {
     pub(super) fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
@@ -58,6 +59,17 @@ impl EventLoop {
         );
         self.redial.connected(&peer);
         self.static_dials.remove(&id);
+        if self.peers.get(&peer).is_some_and(|p| p.connections == 1) {
+            self.events.publish(Event::PeerConnected {
+                peer_id: peer.to_string(),
+                address: endpoint.get_remote_address().to_string(),
+                direction: if endpoint.is_listener() {
+                    "inbound"
+                } else {
+                    "outbound"
+                },
+            });
+        }
         if let Some(reply) = self.dials.remove(&id) {
             let _ = reply.send(Ok(peer));
         }
@@ -68,6 +80,10 @@ impl EventLoop {
         self.peers
             .disconnected(&peer, endpoint.get_remote_address(), remaining);
         self.refresh_sync_peers();
+        if remaining == 0 {
+            let peer_id = peer.to_string();
+            self.events.publish(Event::PeerDisconnected { peer_id });
+        }
         if remaining == 0 && self.redial.is_static(&peer) {
             tracing::info!(%peer, "static peer disconnected; will re-dial");
             self.redial.disconnected(&peer, Instant::now());

@@ -77,6 +77,7 @@ pub async fn start(
     key: Keypair,
     policy: Arc<dyn AccessPolicy>,
     registry: &mut Registry,
+    events: crate::events::EventBus,
     cancel: CancellationToken,
 ) -> Result<Started, StartError> {
     let psk = config
@@ -129,6 +130,7 @@ pub async fn start(
         topic: gossip::topic(&config.node.network),
         gossip_tx,
         sync_peers: sync_peers_tx,
+        events,
     };
     Ok(Started {
         handle,

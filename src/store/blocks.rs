@@ -2,7 +2,9 @@
 //! transaction per range.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
 
 use bytes::Bytes;
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
@@ -24,7 +26,8 @@ fn table(component: Component) -> TableDefinition<'static, u64, &'static [u8]> {
     TableDefinition::new(component.name())
 }
 
-type Head = Option<(BlockNumber, BlockHash)>;
+/// The last committed block: its number and hash.
+pub type Head = Option<(BlockNumber, BlockHash)>;
 
 /// Verified blocks by number. Clone to share: reads are concurrent, commits serialise
 /// on one writer.
@@ -33,8 +36,8 @@ pub struct BlockStore {
     db: Arc<Database>,
     adapter: Arc<dyn ChainAdapter>,
     metrics: StoreMetrics,
-    /// Cached head, updated by the writer after each commit.
-    head: Arc<RwLock<Head>>,
+    /// Cached head, updated by the writer after each commit; subscribers see every change.
+    head: Arc<watch::Sender<Head>>,
     /// The single writer; held across the whole (synchronous) commit.
     writer: Arc<Mutex<()>>,
 }
@@ -74,14 +77,19 @@ impl BlockStore {
             db: Arc::new(database),
             adapter,
             metrics,
-            head: Arc::new(RwLock::new(head)),
+            head: Arc::new(watch::Sender::new(head)),
             writer: Arc::new(Mutex::new(())),
         })
     }
 
     /// The last committed block, if any (cached; no I/O).
     pub fn head(&self) -> Head {
-        *self.head.read().expect("head lock poisoned")
+        *self.head.borrow()
+    }
+
+    /// Follows the head: the receiver sees each commit (batches as one change).
+    pub fn subscribe_head(&self) -> watch::Receiver<Head> {
+        self.head.subscribe()
     }
 
     /// Commits one block atomically; it must directly follow the head. Returns its hash.
@@ -99,7 +107,7 @@ impl BlockStore {
         self.metrics.observe(STORE, "commit", result.is_err());
         let new_head = result?;
         if new_head.is_some() {
-            *self.head.write().expect("head lock poisoned") = new_head;
+            self.head.send_replace(new_head);
         }
         Ok(new_head)
     }

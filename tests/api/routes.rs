@@ -163,3 +163,53 @@ async fn clients_over_the_rate_limit_get_429_with_retry_after() {
     assert_eq!(body["error"]["code"], "rate_limited");
     api.stop().await;
 }
+
+/// Reads SSE frames from `resp` until one has `event: <name>`; returns its data line.
+pub async fn next_event(resp: &mut reqwest::Response, name: &str) -> Value {
+    let mut buf = String::new();
+    loop {
+        let chunk = resp.chunk().await.unwrap().expect("event stream ended");
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            let event = frame.lines().find_map(|l| l.strip_prefix("event: "));
+            let data = frame.lines().find_map(|l| l.strip_prefix("data: "));
+            if let (Some(e), Some(d)) = (event, data) {
+                if e == name {
+                    return serde_json::from_str(d).unwrap();
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_stream_reports_peers_connecting() {
+    let api = Api::start().await;
+    let mut resp = api
+        .http
+        .get(format!("{}/api/v1/events", api.base))
+        .bearer_auth(read_token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    let dir = tempfile::tempdir().unwrap();
+    let joiner = wharf::App::start(config_with_peers(dir.path(), &[peer_addr(&api.app)]))
+        .await
+        .unwrap();
+    let ev = tokio::time::timeout(LONG, next_event(&mut resp, "peer_connected"))
+        .await
+        .expect("no event");
+    assert_eq!(ev["peer_id"], joiner.peer_id().to_string());
+    assert_eq!(ev["direction"], "inbound");
+    let joiner_id = joiner.peer_id().to_string();
+    joiner.shutdown().await;
+    let ev = tokio::time::timeout(LONG, next_event(&mut resp, "peer_disconnected"))
+        .await
+        .expect("no event");
+    assert_eq!(ev["peer_id"], joiner_id);
+    drop(resp);
+    api.stop().await;
+}

@@ -1,5 +1,6 @@
 //! Route groups by the access they need: public, `read` scope, `admin` scope.
 
+mod events;
 mod health;
 mod node;
 mod peers;
@@ -22,6 +23,7 @@ pub fn read() -> RouteTable {
         .add("GET", "/api/v1/node", get(node::get_node))
         .add("GET", "/api/v1/peers", get(peers::list))
         .add("GET", "/api/v1/peers/{peer_id}", get(peers::get_one))
+        .add("GET", "/api/v1/events", get(events::stream))
 }
 
 /// A token with the `admin` scope.
