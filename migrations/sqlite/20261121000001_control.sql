@@ -1,0 +1,33 @@
+-- Control plane for a single relay: bans and peer scores. Times are Unix milliseconds;
+-- address matching happens in memory (the in-process index), so targets are plain text.
+
+CREATE TABLE control_bans (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind        TEXT    NOT NULL CHECK (kind IN ('ip', 'cidr', 'peer')),
+    target      TEXT    NOT NULL,
+    reason      TEXT    NOT NULL,
+    created_by  TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER
+);
+
+CREATE INDEX control_bans_target ON control_bans (target);
+CREATE INDEX control_bans_expires ON control_bans (expires_at);
+
+CREATE TABLE control_scores (
+    peer        TEXT PRIMARY KEY,
+    score       REAL    NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+
+CREATE TABLE control_score_events (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    peer   TEXT    NOT NULL,
+    at     INTEGER NOT NULL,
+    event  TEXT    NOT NULL,
+    delta  REAL    NOT NULL,
+    score  REAL    NOT NULL
+);
+
+CREATE INDEX control_score_events_peer ON control_score_events (peer, id DESC);
+CREATE INDEX control_score_events_at ON control_score_events (at);

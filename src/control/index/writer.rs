@@ -1,0 +1,173 @@
+//! The one writer of the ban index: applies single changes and full reconciliations, works
+//! out which events they imply, and publishes a new snapshot per batch.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use arc_swap::ArcSwap;
+use chrono::{DateTime, Utc};
+
+use super::snapshot::{Deadline, Snapshot, PERMANENT};
+use crate::control::ban::{Ban, BanKind, BanTarget};
+use crate::control::event::ControlEvent;
+
+/// Mutable state: every known ban plus the working copy of the snapshot.
+#[derive(Default)]
+struct State {
+    snapshot: Snapshot,
+    by_id: HashMap<i64, Ban>,
+    by_target: HashMap<BanTarget, Vec<i64>>,
+}
+
+/// Owns the mutable side of the index. Its mutex is only held for in-memory work, never
+/// across an await.
+pub(crate) struct IndexWriter {
+    shared: Arc<ArcSwap<Snapshot>>,
+    state: Mutex<State>,
+}
+
+fn deadline(ban: &Ban) -> Deadline {
+    ban.expires_at.map_or(PERMANENT, |t| t.timestamp_millis())
+}
+
+impl State {
+    fn refresh_target(&mut self, target: &BanTarget) {
+        let ids = self.by_target.get(target);
+        let best = ids.and_then(|ids| ids.iter().map(|id| deadline(&self.by_id[id])).max());
+        self.snapshot.set(target, best);
+    }
+
+    fn insert(&mut self, ban: Ban) -> Option<ControlEvent> {
+        if self.by_id.get(&ban.id) == Some(&ban) {
+            return None;
+        }
+        if let Some(old) = self.by_id.get(&ban.id).cloned() {
+            self.detach(&old);
+        }
+        self.by_target.entry(ban.target).or_default().push(ban.id);
+        self.by_id.insert(ban.id, ban.clone());
+        self.refresh_target(&ban.target);
+        Some(ControlEvent::BanAdded(ban))
+    }
+
+    fn detach(&mut self, ban: &Ban) {
+        if let Some(ids) = self.by_target.get_mut(&ban.target) {
+            ids.retain(|id| *id != ban.id);
+            if ids.is_empty() {
+                self.by_target.remove(&ban.target);
+            }
+        }
+    }
+
+    fn remove(&mut self, id: i64) -> Option<Ban> {
+        let ban = self.by_id.remove(&id)?;
+        self.detach(&ban);
+        self.refresh_target(&ban.target);
+        Some(ban)
+    }
+
+    fn gone_event(ban: Ban, now: DateTime<Utc>) -> ControlEvent {
+        if ban.is_active_at(now) {
+            ControlEvent::BanRemoved(ban)
+        } else {
+            ControlEvent::BanExpired(ban)
+        }
+    }
+}
+
+impl IndexWriter {
+    /// A writer publishing into `shared` (the gatekeeper's snapshot cell).
+    pub(crate) fn new(shared: Arc<ArcSwap<Snapshot>>) -> IndexWriter {
+        IndexWriter {
+            shared,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn publish(&self, state: &State) {
+        self.shared.store(Arc::new(state.snapshot.clone()));
+    }
+
+    /// Adds or updates one ban; `Some(BanAdded)` unless it was already known unchanged.
+    pub(crate) fn upsert(&self, ban: Ban) -> Option<ControlEvent> {
+        let mut state = self.lock();
+        let event = state.insert(ban);
+        if event.is_some() {
+            self.publish(&state);
+        }
+        event
+    }
+
+    /// Removes one ban by id, returning it if it was known.
+    pub(crate) fn remove(&self, id: i64) -> Option<Ban> {
+        let mut state = self.lock();
+        let ban = state.remove(id);
+        if ban.is_some() {
+            self.publish(&state);
+        }
+        ban
+    }
+
+    /// The ban with this id, if known.
+    pub(crate) fn get(&self, id: i64) -> Option<Ban> {
+        self.lock().by_id.get(&id).cloned()
+    }
+
+    /// Makes the index equal to `active` (the store's active bans) plus provisional bans
+    /// (negative ids), returning the events the difference implies.
+    pub(crate) fn replace_all(&self, active: Vec<Ban>, now: DateTime<Utc>) -> Vec<ControlEvent> {
+        let mut state = self.lock();
+        let keep: HashSet<i64> = active.iter().map(|b| b.id).collect();
+        let stale: Vec<i64> = state
+            .by_id
+            .keys()
+            .filter(|id| **id > 0 && !keep.contains(id))
+            .copied()
+            .collect();
+        let mut events: Vec<ControlEvent> = stale
+            .into_iter()
+            .filter_map(|id| state.remove(id))
+            .map(|ban| State::gone_event(ban, now))
+            .collect();
+        events.extend(active.into_iter().filter_map(|ban| state.insert(ban)));
+        if !events.is_empty() {
+            self.publish(&state);
+        }
+        events
+    }
+
+    /// Drops every ban expired at `now`, returning them (for `BanExpired` events).
+    pub(crate) fn sweep_expired(&self, now: DateTime<Utc>) -> Vec<Ban> {
+        let mut state = self.lock();
+        let expired: Vec<i64> = state
+            .by_id
+            .values()
+            .filter(|b| !b.is_active_at(now))
+            .map(|b| b.id)
+            .collect();
+        let bans: Vec<Ban> = expired.into_iter().filter_map(|id| state.remove(id)).collect();
+        if !bans.is_empty() {
+            self.publish(&state);
+        }
+        bans
+    }
+
+    /// The earliest expiry among known bans, to schedule the next sweep.
+    pub(crate) fn next_expiry(&self) -> Option<DateTime<Utc>> {
+        self.lock().by_id.values().filter_map(|b| b.expires_at).min()
+    }
+
+    /// Number of known bans per kind, in [`BanKind::ALL`] order.
+    pub(crate) fn counts(&self) -> [i64; 3] {
+        let mut counts = [0; 3];
+        for ban in self.lock().by_id.values() {
+            let i = BanKind::ALL.iter().position(|k| *k == ban.target.kind());
+            counts[i.expect("every kind is listed")] += 1;
+        }
+        counts
+    }
+}

@@ -1,0 +1,322 @@
+//! The `Control` handle: ban and score operations for the API and the swarm, on top of the
+//! store, the index and the score book. Background work lives in `tasks`.
+
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+
+use chrono::Utc;
+use libp2p::PeerId;
+use prometheus_client::registry::Registry;
+use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::ban::{Ban, BanFilter, BanPage, BanRecord, BanTarget, Expiry, NewBan};
+use super::index::{Gatekeeper, IndexWriter};
+use super::metrics::{ControlMetrics, ReasonLabel};
+use super::score::{log_penalty, PeerScore, ScoreBook, ScoreEvent, ScoreEventRecord};
+use super::store::{open_store, ControlStore, StoreError};
+use super::{ControlConfig, ControlError, ControlEvent};
+
+/// Capacity of the event broadcast; slow subscribers see `Lagged` rather than grow memory.
+const EVENT_CAPACITY: usize = 1024;
+/// Capacity of the store change feed.
+const FEED_CAPACITY: usize = 1024;
+
+/// Shared state of one relay's control plane.
+pub(super) struct Inner {
+    pub(super) cfg: ControlConfig,
+    pub(super) store: Box<dyn ControlStore>,
+    pub(super) gate: Gatekeeper,
+    pub(super) index: IndexWriter,
+    pub(super) scores: ScoreBook,
+    pub(super) events: broadcast::Sender<ControlEvent>,
+    pub(super) metrics: ControlMetrics,
+    pub(super) healthy: AtomicBool,
+    pub(super) cancel: CancellationToken,
+    pub(super) tracker: TaskTracker,
+    next_provisional: AtomicI64,
+}
+
+/// Cheap clonable handle to the control plane.
+#[derive(Clone)]
+pub struct Control {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Control").finish_non_exhaustive()
+    }
+}
+
+impl Control {
+    /// Opens the store (migrating it), loads bans and scores, and starts the background
+    /// tasks (change feed, reconcile, expiry sweep, score flush) on `tracker`. When `cancel`
+    /// fires, scores are flushed and the store is closed.
+    pub async fn open(
+        cfg: &ControlConfig,
+        data_dir: &Path,
+        registry: &mut Registry,
+        cancel: CancellationToken,
+        tracker: &TaskTracker,
+    ) -> Result<Control, ControlError> {
+        tokio::fs::create_dir_all(data_dir).await.map_err(ControlError::DataDir)?;
+        let store = open_store(cfg, data_dir).await?;
+        let active = store.active_bans(Utc::now()).await?;
+        let scores = ScoreBook::new(cfg, store.load_scores().await?);
+        let gate = Gatekeeper::default();
+        let index = IndexWriter::new(gate.shared());
+        index.replace_all(active, Utc::now());
+        let inner = Arc::new(Inner {
+            cfg: cfg.clone(),
+            store,
+            gate,
+            index,
+            scores,
+            events: broadcast::channel(EVENT_CAPACITY).0,
+            metrics: ControlMetrics::register(registry),
+            healthy: AtomicBool::new(true),
+            cancel,
+            tracker: tracker.clone(),
+            next_provisional: AtomicI64::new(-1),
+        });
+        inner.metrics.set_active(inner.index.counts());
+        let (tx, rx) = mpsc::channel(FEED_CAPACITY);
+        inner.store.spawn_feed(tx, inner.cancel.clone(), tracker);
+        tracker.spawn(super::tasks::sync_loop(inner.clone(), rx));
+        tracker.spawn(super::tasks::flush_loop(inner.clone()));
+        Ok(Control { inner })
+    }
+
+    /// The lock-free gate for the connection path.
+    pub fn gatekeeper(&self) -> Gatekeeper {
+        self.inner.gate.clone()
+    }
+
+    /// Events for changes made by this relay and by the rest of the fleet.
+    pub fn subscribe(&self) -> broadcast::Receiver<ControlEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Whether the last store operation succeeded (false during an outage).
+    pub fn store_healthy(&self) -> bool {
+        self.inner.healthy.load(Ordering::Relaxed)
+    }
+
+    /// Adds a ban, or extends the active ban on the same target (never shortening it).
+    pub async fn add_ban(&self, new: NewBan) -> Result<Ban, ControlError> {
+        let now = Utc::now();
+        let rec = BanRecord {
+            expires_at: new.expiry.resolve(now)?,
+            target: new.target,
+            reason: new.reason,
+            created_by: new.created_by,
+            created_at: now,
+        };
+        let ban = self.inner.op("add_ban", self.inner.store.add_ban(&rec, now)).await?;
+        self.inner.upsert(ban.clone());
+        Ok(ban)
+    }
+
+    /// Removes a ban by id; `None` if there is no such ban.
+    pub async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, ControlError> {
+        let removed = self.inner.op("remove_ban", self.inner.store.remove_ban(id)).await?;
+        if let Some(ban) = self.inner.index.remove(id) {
+            self.inner.changed(vec![ControlEvent::BanRemoved(ban)]);
+        }
+        Ok(removed)
+    }
+
+    /// Removes every ban (active and expired); returns how many were stored.
+    pub async fn clear_bans(&self) -> Result<u64, ControlError> {
+        let n = self.inner.op("clear_bans", self.inner.store.clear_bans()).await?;
+        let events = self.inner.index.replace_all(Vec::new(), Utc::now());
+        self.inner.changed(events);
+        Ok(n)
+    }
+
+    /// One ban by id, active or expired.
+    pub async fn get_ban(&self, id: i64) -> Result<Option<Ban>, ControlError> {
+        self.inner.op("get_ban", self.inner.store.get_ban(id)).await
+    }
+
+    /// A page of bans.
+    pub async fn list_bans(&self, filter: &BanFilter) -> Result<BanPage, ControlError> {
+        let fut = self.inner.store.list_bans(filter, Utc::now());
+        self.inner.op("list_bans", fut).await
+    }
+
+    /// Active IP/CIDR bans covering `ip` (answered by the store's containment index).
+    pub async fn bans_covering(&self, ip: IpAddr) -> Result<Vec<Ban>, ControlError> {
+        let fut = self.inner.store.bans_covering(ip, Utc::now());
+        self.inner.op("bans_covering", fut).await
+    }
+
+    /// Applies a score event to `peer` (synchronous, in memory; cheap enough for the swarm
+    /// loop). Crossing the threshold bans the peer at once (the store write is spawned).
+    pub fn penalise(&self, peer: PeerId, addr: Option<IpAddr>, event: ScoreEvent) {
+        let applied = self.inner.scores.apply(peer, event, Utc::now());
+        let label = ReasonLabel { reason: event.name() };
+        self.inner.metrics.penalties.get_or_create(&label).inc();
+        log_penalty(&peer, addr, event, &applied);
+        let _ = self.inner.events.send(ControlEvent::Penalised {
+            peer,
+            addr,
+            reason: event.name().into(),
+            delta: applied.delta,
+            score: applied.score,
+        });
+        if let Some(reason) = applied.auto_ban {
+            self.inner.metrics.auto_bans.get_or_create(&label).inc();
+            self.inner.auto_ban(peer, addr, applied.score, reason);
+        }
+    }
+
+    /// Every known peer score, decay applied.
+    pub fn scores(&self) -> Vec<PeerScore> {
+        self.inner.scores.all(Utc::now())
+    }
+
+    /// One peer's score with its recent history.
+    pub fn score(&self, peer: &PeerId) -> Option<PeerScore> {
+        self.inner.scores.get(peer, Utc::now())
+    }
+
+    /// Forgets a peer's score, in memory and in the store.
+    pub async fn reset_score(&self, peer: &PeerId) -> Result<(), ControlError> {
+        self.inner.scores.reset(peer);
+        self.inner.op("reset_score", self.inner.store.reset_score(peer)).await
+    }
+
+    /// The last `limit` persisted score events of a peer, oldest first.
+    pub async fn score_history(
+        &self,
+        peer: &PeerId,
+        limit: u32,
+    ) -> Result<Vec<ScoreEventRecord>, ControlError> {
+        let fut = self.inner.store.score_history(peer, limit);
+        self.inner.op("score_history", fut).await
+    }
+
+    /// Writes changed scores now (also done periodically and on shutdown).
+    pub async fn flush_scores(&self) -> Result<(), ControlError> {
+        self.inner.flush().await
+    }
+
+    /// Rebuilds the index from the store now (also done periodically).
+    pub async fn reconcile(&self) -> Result<(), ControlError> {
+        self.inner.reconcile().await
+    }
+}
+
+impl Inner {
+    /// Runs a store operation, counting it and tracking store health.
+    pub(super) async fn op<T>(
+        &self,
+        name: &'static str,
+        fut: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, ControlError> {
+        let res = fut.await;
+        self.metrics.store_op(name, res.is_ok());
+        match &res {
+            Ok(_) => self.healthy.store(true, Ordering::Relaxed),
+            Err(e) if e.is_unavailable() => self.healthy.store(false, Ordering::Relaxed),
+            Err(e) => tracing::warn!(op = name, error = %e, "control store operation failed"),
+        }
+        res.map_err(ControlError::from)
+    }
+
+    /// Publishes events and refreshes the active-ban gauges.
+    pub(super) fn changed(&self, events: Vec<ControlEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        self.metrics.set_active(self.index.counts());
+        for event in events {
+            let _ = self.events.send(event);
+        }
+    }
+
+    /// Puts one ban in the index (or drops it if it is no longer active).
+    pub(super) fn upsert(&self, ban: Ban) {
+        if !ban.is_active_at(Utc::now()) {
+            let gone = self.index.remove(ban.id).map(ControlEvent::BanExpired);
+            return self.changed(gone.into_iter().collect());
+        }
+        self.changed(self.index.upsert(ban).into_iter().collect());
+    }
+
+    /// Makes the index equal to the store's active bans.
+    pub(super) async fn reconcile(&self) -> Result<(), ControlError> {
+        let now = Utc::now();
+        let active = self.op("active_bans", self.store.active_bans(now)).await?;
+        self.changed(self.index.replace_all(active, now));
+        Ok(())
+    }
+
+    /// Writes dirty scores; on failure they stay dirty for the next attempt.
+    pub(super) async fn flush(&self) -> Result<(), ControlError> {
+        let (records, events) = self.scores.take_dirty();
+        if records.is_empty() && events.is_empty() {
+            return Ok(());
+        }
+        let res = self.op("save_scores", self.store.save_scores(&records, &events)).await;
+        if res.is_err() {
+            self.scores.restore(&records, events);
+        }
+        res
+    }
+
+    /// Bans a peer (and optionally its address) that crossed the threshold: enforced at once
+    /// through provisional index entries, persisted by a retrying task.
+    fn auto_ban(self: &Arc<Self>, peer: PeerId, addr: Option<IpAddr>, score: f64, reason: String) {
+        tracing::warn!(%peer, addr = ?addr, score, %reason, "peer auto-banned");
+        let _ = self.events.send(ControlEvent::AutoBanned {
+            peer,
+            addr,
+            score,
+            reason: reason.clone(),
+        });
+        let mut targets = vec![BanTarget::Peer(peer)];
+        if let (true, Some(ip)) = (self.cfg.auto_ban_ip, addr) {
+            targets.push(BanTarget::Ip(ip.to_canonical()));
+        }
+        for target in targets {
+            let new = NewBan {
+                target,
+                reason: reason.clone(),
+                created_by: "auto".into(),
+                expiry: Expiry::For(self.cfg.auto_ban_duration),
+            };
+            self.provisional(new);
+        }
+    }
+
+    fn provisional(self: &Arc<Self>, new: NewBan) {
+        let now = Utc::now();
+        let Ok(expires_at) = new.expiry.resolve(now) else {
+            return tracing::error!("auto_ban_duration must be greater than zero");
+        };
+        let ban = Ban {
+            id: self.next_provisional.fetch_sub(1, Ordering::Relaxed),
+            target: new.target,
+            reason: new.reason.clone(),
+            created_by: new.created_by.clone(),
+            created_at: now,
+            expires_at,
+        };
+        let rec = BanRecord {
+            target: ban.target,
+            reason: ban.reason.clone(),
+            created_by: ban.created_by.clone(),
+            created_at: now,
+            expires_at,
+        };
+        let id = ban.id;
+        self.upsert(ban);
+        self.tracker.spawn(super::tasks::persist_auto_ban(self.clone(), id, rec));
+    }
+}
