@@ -16,13 +16,22 @@ const SAMPLES: u32 = 300;
 
 async fn admin(sql: String) -> Result<(), sqlx::Error> {
     let mut conn = PgConnection::connect(ADMIN_URL).await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await?;
     Ok(())
 }
 
-async fn relay(cfg: &ControlConfig, dir: &std::path::Path, tracker: &TaskTracker, cancel: &CancellationToken) -> Control {
+async fn relay(
+    cfg: &ControlConfig,
+    dir: &std::path::Path,
+    tracker: &TaskTracker,
+    cancel: &CancellationToken,
+) -> Control {
     let mut registry = Registry::default();
-    Control::open(cfg, dir, &mut registry, cancel.clone(), tracker).await.expect("control opens")
+    Control::open(cfg, dir, &mut registry, cancel.clone(), tracker)
+        .await
+        .expect("control opens")
 }
 
 async fn measure(a: &Control, b: &Control) -> Vec<Duration> {
@@ -39,7 +48,10 @@ async fn measure(a: &Control, b: &Control) -> Vec<Duration> {
         let start = Instant::now();
         a.add_ban(new).await.expect("add ban");
         while !gate.is_ip_banned(ip) {
-            assert!(start.elapsed() < Duration::from_secs(5), "ban never propagated");
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "ban never propagated"
+            );
             tokio::time::sleep(Duration::from_micros(100)).await;
         }
         samples.push(start.elapsed());
@@ -66,7 +78,12 @@ async fn main() {
     let b = relay(&cfg, dir.path(), &tracker, &cancel).await;
     let s = measure(&a, &b).await;
     let pct = |p: usize| s[(s.len() * p / 100).min(s.len() - 1)];
-    println!("ban propagation A -> B over {SAMPLES} bans: p50 {:?}  p99 {:?}  max {:?}", pct(50), pct(99), s[s.len() - 1]);
+    println!(
+        "ban propagation A -> B over {SAMPLES} bans: p50 {:?}  p99 {:?}  max {:?}",
+        pct(50),
+        pct(99),
+        s[s.len() - 1]
+    );
     cancel.cancel();
     tracker.close();
     tracker.wait().await;

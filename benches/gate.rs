@@ -65,19 +65,24 @@ fn bans(n: usize, rng: &mut StdRng) -> Vec<Ban> {
 
 fn queries(bans: &[Ban], count: usize, rng: &mut StdRng) -> Vec<IpAddr> {
     (0..count)
-        .map(|i| match (i % 2, bans[rng.gen_range(0..bans.len())].target) {
-            (0, BanTarget::Ip(ip)) => ip,
-            (0, BanTarget::Cidr(net)) => net.network(),
-            _ if rng.gen_bool(0.5) => IpAddr::V4(Ipv4Addr::from(rng.gen::<u32>())),
-            _ => IpAddr::V6(Ipv6Addr::from(rng.gen::<u128>())),
-        })
+        .map(
+            |i| match (i % 2, bans[rng.gen_range(0..bans.len())].target) {
+                (0, BanTarget::Ip(ip)) => ip,
+                (0, BanTarget::Cidr(net)) => net.network(),
+                _ if rng.gen_bool(0.5) => IpAddr::V4(Ipv4Addr::from(rng.gen::<u32>())),
+                _ => IpAddr::V6(Ipv6Addr::from(rng.gen::<u128>())),
+            },
+        )
         .collect()
 }
 
 fn time_per_lookup(queries: &[IpAddr], mut f: impl FnMut(IpAddr) -> bool) -> (f64, usize) {
     let start = Instant::now();
     let hits = queries.iter().filter(|ip| f(black_box(**ip))).count();
-    (start.elapsed().as_nanos() as f64 / queries.len() as f64, hits)
+    (
+        start.elapsed().as_nanos() as f64 / queries.len() as f64,
+        hits,
+    )
 }
 
 fn scan(list: &[(IpNetwork, i64)], ip: IpAddr, now: i64) -> bool {
@@ -92,8 +97,10 @@ fn run(n: usize) {
     let bytes = LIVE.load(Ordering::Relaxed) - before;
     let qs = queries(&list, 1_000_000, &mut rng);
     let (gate_ns, hits) = time_per_lookup(&qs, |ip| gate.is_ip_banned(ip));
-    let flat: Vec<(IpNetwork, i64)> =
-        list.iter().filter_map(|b| b.target.network().map(|n| (n, i64::MAX))).collect();
+    let flat: Vec<(IpNetwork, i64)> = list
+        .iter()
+        .filter_map(|b| b.target.network().map(|n| (n, i64::MAX)))
+        .collect();
     let scan_qs = &qs[..(200_000_000 / n).clamp(20, 100_000)];
     let now = Utc::now().timestamp_millis();
     let (scan_ns, scan_hits) = time_per_lookup(scan_qs, |ip| scan(&flat, ip, now));

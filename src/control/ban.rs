@@ -130,10 +130,12 @@ impl FromStr for BanTarget {
             return Ok(BanTarget::Ip(ip.to_canonical()));
         }
         if s.contains('/') {
-            let net = s.parse::<IpNetwork>().map_err(|e| TargetParseError::BadCidr {
-                input: s.to_owned(),
-                reason: e.to_string(),
-            })?;
+            let net = s
+                .parse::<IpNetwork>()
+                .map_err(|e| TargetParseError::BadCidr {
+                    input: s.to_owned(),
+                    reason: e.to_string(),
+                })?;
             return Ok(BanTarget::from_network(net));
         }
         s.parse::<PeerId>()

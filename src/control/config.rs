@@ -81,7 +81,10 @@ mod peer_ids {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PeerId>, D::Error> {
         let raw = Vec::<String>::deserialize(d)?;
         raw.iter()
-            .map(|s| s.parse().map_err(|e| D::Error::custom(format!("peer id `{s}`: {e}"))))
+            .map(|s| {
+                s.parse()
+                    .map_err(|e| D::Error::custom(format!("peer id `{s}`: {e}")))
+            })
             .collect()
     }
 }

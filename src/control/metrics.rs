@@ -52,24 +52,51 @@ impl ControlMetrics {
     /// `_total` suffix from the encoder).
     pub fn register(registry: &mut Registry) -> Self {
         let m = ControlMetrics::default();
-        registry.register("wharf_bans_active", "Active bans by kind", m.bans_active.clone());
-        registry.register("wharf_penalties", "Peer score events applied", m.penalties.clone());
-        registry.register("wharf_auto_bans", "Automatic bans from peer scores", m.auto_bans.clone());
-        registry.register("wharf_store_operations", "Store operations", m.store_ops.clone());
-        registry.register("wharf_store_errors", "Failed store operations", m.store_errors.clone());
+        registry.register(
+            "wharf_bans_active",
+            "Active bans by kind",
+            m.bans_active.clone(),
+        );
+        registry.register(
+            "wharf_penalties",
+            "Peer score events applied",
+            m.penalties.clone(),
+        );
+        registry.register(
+            "wharf_auto_bans",
+            "Automatic bans from peer scores",
+            m.auto_bans.clone(),
+        );
+        registry.register(
+            "wharf_store_operations",
+            "Store operations",
+            m.store_ops.clone(),
+        );
+        registry.register(
+            "wharf_store_errors",
+            "Failed store operations",
+            m.store_errors.clone(),
+        );
         m
     }
 
     /// Sets the active-ban gauges from counts in [`BanKind::ALL`] order.
     pub(crate) fn set_active(&self, counts: [i64; 3]) {
         for (kind, n) in BanKind::ALL.iter().zip(counts) {
-            self.bans_active.get_or_create(&KindLabel { kind: kind.as_str() }).set(n);
+            self.bans_active
+                .get_or_create(&KindLabel {
+                    kind: kind.as_str(),
+                })
+                .set(n);
         }
     }
 
     /// Counts one store operation and, if it failed, one error.
     pub(crate) fn store_op(&self, op: &'static str, ok: bool) {
-        let label = StoreOpLabel { store: "control", op };
+        let label = StoreOpLabel {
+            store: "control",
+            op,
+        };
         self.store_ops.get_or_create(&label).inc();
         if !ok {
             self.store_errors.get_or_create(&label).inc();

@@ -55,7 +55,12 @@ pub struct ScoreWeights {
 
 impl Default for ScoreWeights {
     fn default() -> Self {
-        ScoreWeights { severe: -50.0, medium: -20.0, light: -5.0, useful: 1.0 }
+        ScoreWeights {
+            severe: -50.0,
+            medium: -20.0,
+            light: -5.0,
+            useful: 1.0,
+        }
     }
 }
 
@@ -165,7 +170,11 @@ impl ScoreBook {
     pub(crate) fn new(cfg: &ControlConfig, loaded: Vec<ScoreRecord>) -> ScoreBook {
         let mut book = Book::default();
         for r in loaded {
-            let entry = Entry { score: r.score, at: r.updated_at, history: VecDeque::new() };
+            let entry = Entry {
+                score: r.score,
+                at: r.updated_at,
+                history: VecDeque::new(),
+            };
             book.peers.insert(r.peer, entry);
         }
         ScoreBook {
@@ -193,9 +202,14 @@ impl ScoreBook {
             at: now,
             history: VecDeque::new(),
         });
-        let score = (decayed(entry.score, entry.at, now, self.half_life()) + delta)
-            .min(self.cfg.max_score);
-        let record = ScoreEventRecord { at: now, event: event.name().into(), delta, score };
+        let score =
+            (decayed(entry.score, entry.at, now, self.half_life()) + delta).min(self.cfg.max_score);
+        let record = ScoreEventRecord {
+            at: now,
+            event: event.name().into(),
+            delta,
+            score,
+        };
         entry.history.push_back(record.clone());
         if entry.history.len() > self.cfg.history_len {
             entry.history.pop_front();
@@ -209,7 +223,11 @@ impl ScoreBook {
             book.pending.pop_front();
         }
         book.pending.push_back((peer, record));
-        Applied { delta, score, auto_ban }
+        Applied {
+            delta,
+            score,
+            auto_ban,
+        }
     }
 
     fn ban_reason(&self, score: f64, history: &VecDeque<ScoreEventRecord>) -> String {
@@ -241,7 +259,10 @@ impl ScoreBook {
     /// Every known score now.
     pub(crate) fn all(&self, now: DateTime<Utc>) -> Vec<PeerScore> {
         let book = self.lock();
-        book.peers.iter().map(|(p, e)| self.view(*p, e, now)).collect()
+        book.peers
+            .iter()
+            .map(|(p, e)| self.view(*p, e, now))
+            .collect()
     }
 
     /// Forgets a peer's score and history.
@@ -259,7 +280,11 @@ impl ScoreBook {
         let records = dirty
             .iter()
             .filter_map(|p| book.peers.get(p).map(|e| (p, e)))
-            .map(|(p, e)| ScoreRecord { peer: *p, score: e.score, updated_at: e.at })
+            .map(|(p, e)| ScoreRecord {
+                peer: *p,
+                score: e.score,
+                updated_at: e.at,
+            })
             .collect();
         (records, book.pending.drain(..).collect())
     }

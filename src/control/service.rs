@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use libp2p::PeerId;
 use prometheus_client::registry::Registry;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -37,6 +37,8 @@ pub(super) struct Inner {
     pub(super) healthy: AtomicBool,
     pub(super) cancel: CancellationToken,
     pub(super) tracker: TaskTracker,
+    /// Wakes the sync loop when the index changed, so it reschedules the expiry sweep.
+    pub(super) index_changed: Notify,
     next_provisional: AtomicI64,
 }
 
@@ -63,7 +65,9 @@ impl Control {
         cancel: CancellationToken,
         tracker: &TaskTracker,
     ) -> Result<Control, ControlError> {
-        tokio::fs::create_dir_all(data_dir).await.map_err(ControlError::DataDir)?;
+        tokio::fs::create_dir_all(data_dir)
+            .await
+            .map_err(ControlError::DataDir)?;
         let store = open_store(cfg, data_dir).await?;
         let active = store.active_bans(Utc::now()).await?;
         let scores = ScoreBook::new(cfg, store.load_scores().await?);
@@ -81,6 +85,7 @@ impl Control {
             healthy: AtomicBool::new(true),
             cancel,
             tracker: tracker.clone(),
+            index_changed: Notify::new(),
             next_provisional: AtomicI64::new(-1),
         });
         inner.metrics.set_active(inner.index.counts());
@@ -116,14 +121,20 @@ impl Control {
             created_by: new.created_by,
             created_at: now,
         };
-        let ban = self.inner.op("add_ban", self.inner.store.add_ban(&rec, now)).await?;
+        let ban = self
+            .inner
+            .op("add_ban", self.inner.store.add_ban(&rec, now))
+            .await?;
         self.inner.upsert(ban.clone());
         Ok(ban)
     }
 
     /// Removes a ban by id; `None` if there is no such ban.
     pub async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, ControlError> {
-        let removed = self.inner.op("remove_ban", self.inner.store.remove_ban(id)).await?;
+        let removed = self
+            .inner
+            .op("remove_ban", self.inner.store.remove_ban(id))
+            .await?;
         if let Some(ban) = self.inner.index.remove(id) {
             self.inner.changed(vec![ControlEvent::BanRemoved(ban)]);
         }
@@ -132,7 +143,10 @@ impl Control {
 
     /// Removes every ban (active and expired); returns how many were stored.
     pub async fn clear_bans(&self) -> Result<u64, ControlError> {
-        let n = self.inner.op("clear_bans", self.inner.store.clear_bans()).await?;
+        let n = self
+            .inner
+            .op("clear_bans", self.inner.store.clear_bans())
+            .await?;
         let events = self.inner.index.replace_all(Vec::new(), Utc::now());
         self.inner.changed(events);
         Ok(n)
@@ -159,7 +173,9 @@ impl Control {
     /// loop). Crossing the threshold bans the peer at once (the store write is spawned).
     pub fn penalise(&self, peer: PeerId, addr: Option<IpAddr>, event: ScoreEvent) {
         let applied = self.inner.scores.apply(peer, event, Utc::now());
-        let label = ReasonLabel { reason: event.name() };
+        let label = ReasonLabel {
+            reason: event.name(),
+        };
         self.inner.metrics.penalties.get_or_create(&label).inc();
         log_penalty(&peer, addr, event, &applied);
         let _ = self.inner.events.send(ControlEvent::Penalised {
@@ -188,7 +204,9 @@ impl Control {
     /// Forgets a peer's score, in memory and in the store.
     pub async fn reset_score(&self, peer: &PeerId) -> Result<(), ControlError> {
         self.inner.scores.reset(peer);
-        self.inner.op("reset_score", self.inner.store.reset_score(peer)).await
+        self.inner
+            .op("reset_score", self.inner.store.reset_score(peer))
+            .await
     }
 
     /// The last `limit` persisted score events of a peer, oldest first.
@@ -235,6 +253,7 @@ impl Inner {
             return;
         }
         self.metrics.set_active(self.index.counts());
+        self.index_changed.notify_one();
         for event in events {
             let _ = self.events.send(event);
         }
@@ -263,7 +282,9 @@ impl Inner {
         if records.is_empty() && events.is_empty() {
             return Ok(());
         }
-        let res = self.op("save_scores", self.store.save_scores(&records, &events)).await;
+        let res = self
+            .op("save_scores", self.store.save_scores(&records, &events))
+            .await;
         if res.is_err() {
             self.scores.restore(&records, events);
         }
@@ -317,6 +338,7 @@ impl Inner {
         };
         let id = ban.id;
         self.upsert(ban);
-        self.tracker.spawn(super::tasks::persist_auto_ban(self.clone(), id, rec));
+        self.tracker
+            .spawn(super::tasks::persist_auto_ban(self.clone(), id, rec));
     }
 }

@@ -34,6 +34,8 @@ pub(super) async fn sync_loop(inner: Arc<Inner>, mut rx: mpsc::Receiver<StoreCha
                 }
             }
             _ = tokio::time::sleep(until_next_expiry(&inner)) => sweep(&inner),
+            _ = inner.index_changed.notified() => {} // reschedule the sweep
+
         }
     }
 }
@@ -82,7 +84,9 @@ async fn apply_one(inner: &Inner, change: StoreChange) {
         StoreChange::Upserted(id) => match inner.op("get_ban", inner.store.get_ban(id)).await {
             Ok(Some(ban)) => inner.upsert(ban),
             Ok(None) => removed(inner, id),
-            Err(e) => tracing::debug!(id, error = %e, "cannot fetch changed ban; reconcile repairs"),
+            Err(e) => {
+                tracing::debug!(id, error = %e, "cannot fetch changed ban; reconcile repairs")
+            }
         },
         StoreChange::Deleted(id) => removed(inner, id),
         StoreChange::Resync => unreachable!("resync batches are reconciled"),
@@ -120,7 +124,9 @@ pub(super) async fn flush_loop(inner: Arc<Inner>) {
 pub(super) async fn persist_auto_ban(inner: Arc<Inner>, provisional_id: i64, rec: BanRecord) {
     let mut backoff = Duration::from_millis(200);
     loop {
-        let res = inner.op("add_ban", inner.store.add_ban(&rec, Utc::now())).await;
+        let res = inner
+            .op("add_ban", inner.store.add_ban(&rec, Utc::now()))
+            .await;
         match res {
             Ok(ban) => {
                 inner.upsert(ban);

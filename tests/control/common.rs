@@ -5,7 +5,6 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use prometheus_client::registry::Registry;
-use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection};
 use tempfile::TempDir;
 use tokio::sync::broadcast;
@@ -24,7 +23,6 @@ pub enum Backend {
 
 /// A test's private storage: a data dir, plus a database for Postgres.
 pub struct Env {
-    pub backend: Backend,
     pub dir: TempDir,
     pub db: Option<String>,
 }
@@ -63,7 +61,10 @@ async fn admin() -> Option<PgConnection> {
 /// Runs one admin statement (database names are generated, never user input).
 pub async fn admin_exec(sql: String) {
     let mut conn = admin().await.expect("admin connection");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.expect("admin statement");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await
+        .expect("admin statement");
 }
 
 impl Env {
@@ -76,16 +77,21 @@ impl Env {
                 let mut conn = admin().await?;
                 let name = format!("wharf_test_{:016x}", rand::random::<u64>());
                 let sql = format!("CREATE DATABASE {name}");
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.ok()?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut conn)
+                    .await
+                    .ok()?;
                 Some(name)
             }
         };
-        Some(Env { backend, dir, db })
+        Some(Env { dir, db })
     }
 
     /// The URL of this test's database.
     pub fn url(&self) -> Option<String> {
-        self.db.as_ref().map(|db| format!("postgres://postgres@127.0.0.1:5432/{db}"))
+        self.db
+            .as_ref()
+            .map(|db| format!("postgres://postgres@127.0.0.1:5432/{db}"))
     }
 
     /// A config pointing at this environment's store, with test-friendly timings.
@@ -102,10 +108,21 @@ impl Env {
         let mut registry = Registry::default();
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
-        let control = Control::open(cfg, self.dir.path(), &mut registry, cancel.clone(), &tracker)
-            .await
-            .expect("control opens");
-        Relay { control, cancel, tracker, registry }
+        let control = Control::open(
+            cfg,
+            self.dir.path(),
+            &mut registry,
+            cancel.clone(),
+            &tracker,
+        )
+        .await
+        .expect("control opens");
+        Relay {
+            control,
+            cancel,
+            tracker,
+            registry,
+        }
     }
 
     /// Drops the test database.
@@ -130,19 +147,16 @@ impl Env {
         let db = self.db.as_ref().expect("postgres env");
         admin_exec(format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true")).await;
     }
-
-    /// A pool on this test's database, for direct inspection.
-    pub async fn pool(&self) -> sqlx::PgPool {
-        let url = self.url().expect("postgres env");
-        PgPoolOptions::new().max_connections(1).connect(&url).await.expect("pool")
-    }
 }
 
 /// Polls `cond` until it holds or `within` passes; returns the time it took.
 pub async fn wait_until(within: Duration, mut cond: impl FnMut() -> bool) -> Duration {
     let start = Instant::now();
     while !cond() {
-        assert!(start.elapsed() < within, "condition not met within {within:?}");
+        assert!(
+            start.elapsed() < within,
+            "condition not met within {within:?}"
+        );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     start.elapsed()
@@ -158,7 +172,10 @@ pub async fn eventually<T, F: Future<Output = Option<T>>>(
         if let Some(v) = f().await {
             return v;
         }
-        assert!(start.elapsed() < within, "operation did not succeed within {within:?}");
+        assert!(
+            start.elapsed() < within,
+            "operation did not succeed within {within:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

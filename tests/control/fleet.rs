@@ -24,13 +24,21 @@ fn ip(s: &str) -> IpAddr {
 
 /// A long reconcile interval, so only LISTEN/NOTIFY can explain sub-second propagation.
 fn notify_only(env: &Env) -> ControlConfig {
-    ControlConfig { reconcile_interval: Duration::from_secs(3600), ..env.config() }
+    ControlConfig {
+        reconcile_interval: Duration::from_secs(3600),
+        ..env.config()
+    }
 }
 
 #[tokio::test]
 async fn two_relays_enforce_each_others_bans_within_a_second() {
-    let Some(env) = Env::new(Backend::Postgres).await else { return };
-    let (a, b) = (env.start(&notify_only(&env)).await, env.start(&notify_only(&env)).await);
+    let Some(env) = Env::new(Backend::Postgres).await else {
+        return;
+    };
+    let (a, b) = (
+        env.start(&notify_only(&env)).await,
+        env.start(&notify_only(&env)).await,
+    );
     let gate_b = b.control.gatekeeper();
     let mut events_b = b.control.subscribe();
     let start = Instant::now();
@@ -39,7 +47,10 @@ async fn two_relays_enforce_each_others_bans_within_a_second() {
     let took = start.elapsed();
     eprintln!("ban visible on the other relay after {took:?}");
     assert!(took < SEC, "propagation took {took:?}");
-    let ev = next_event(&mut events_b, SEC, |e| matches!(e, ControlEvent::BanAdded(_))).await;
+    let ev = next_event(&mut events_b, SEC, |e| {
+        matches!(e, ControlEvent::BanAdded(_))
+    })
+    .await;
     assert_eq!(ev, ControlEvent::BanAdded(ban.clone()));
     b.control.remove_ban(ban.id).await.unwrap();
     let gate_a = a.control.gatekeeper();
@@ -55,7 +66,9 @@ async fn two_relays_enforce_each_others_bans_within_a_second() {
 
 #[tokio::test]
 async fn database_outage_loses_nothing_and_enforcement_continues() {
-    let Some(env) = Env::new(Backend::Postgres).await else { return };
+    let Some(env) = Env::new(Backend::Postgres).await else {
+        return;
+    };
     let cfg = notify_only(&env);
     let (a, b) = (env.start(&cfg).await, env.start(&cfg).await);
     let (gate_a, gate_b) = (a.control.gatekeeper(), b.control.gatekeeper());
@@ -64,12 +77,19 @@ async fn database_outage_loses_nothing_and_enforcement_continues() {
     let peer = libp2p::PeerId::random();
     env.outage().await;
     let write = a.control.add_ban(new_ban("203.0.113.6")).await;
-    assert!(matches!(write, Err(ControlError::StoreUnavailable(_))), "{write:?}");
+    assert!(
+        matches!(write, Err(ControlError::StoreUnavailable(_))),
+        "{write:?}"
+    );
     assert!(!a.control.store_healthy());
     assert!(gate_a.is_ip_banned(ip("203.0.113.5")) && gate_b.is_ip_banned(ip("203.0.113.5")));
-    assert!(a.control.reconcile().await.is_err(), "reconcile fails but keeps the index");
+    assert!(
+        a.control.reconcile().await.is_err(),
+        "reconcile fails but keeps the index"
+    );
     assert!(gate_a.is_ip_banned(ip("203.0.113.5")));
-    a.control.penalise(peer, None, wharf::control::ScoreEvent::Malformed);
+    a.control
+        .penalise(peer, None, wharf::control::ScoreEvent::Malformed);
     assert!(a.control.flush_scores().await.is_err());
     env.recover().await;
     let after = eventually(15 * SEC, || async {
@@ -78,7 +98,10 @@ async fn database_outage_loses_nothing_and_enforcement_continues() {
     .await;
     assert!(a.control.store_healthy());
     wait_until(15 * SEC, || gate_b.is_ip_banned(ip("203.0.113.6"))).await;
-    a.control.flush_scores().await.expect("scores kept through the outage are written");
+    a.control
+        .flush_scores()
+        .await
+        .expect("scores kept through the outage are written");
     let page = b.control.list_bans(&BanFilter::default()).await.unwrap();
     assert_eq!(page.bans, vec![before, after]);
     assert_eq!(a.control.score_history(&peer, 5).await.unwrap().len(), 1);

@@ -17,9 +17,17 @@ fn targets_parse_and_normalise() {
     assert_eq!(target(" 2001:db8::1 ").to_string(), "2001:db8::1");
     assert_eq!(target("10.1.2.3/8").to_string(), "10.0.0.0/8");
     assert_eq!(target("2001:db8:ffff::1/32").to_string(), "2001:db8::/32");
-    assert_eq!(target("10.1.2.3/32"), target("10.1.2.3"), "a full-width CIDR is an IP");
+    assert_eq!(
+        target("10.1.2.3/32"),
+        target("10.1.2.3"),
+        "a full-width CIDR is an IP"
+    );
     assert_eq!(target("2001:db8::1/128"), target("2001:db8::1"));
-    assert_eq!(target("::ffff:1.2.3.4"), target("1.2.3.4"), "v4-mapped becomes v4");
+    assert_eq!(
+        target("::ffff:1.2.3.4"),
+        target("1.2.3.4"),
+        "v4-mapped becomes v4"
+    );
     assert_eq!(target("::ffff:10.0.0.0/104").to_string(), "10.0.0.0/8");
     let peer = PeerId::random();
     assert_eq!(target(&peer.to_string()), BanTarget::Peer(peer));
@@ -50,8 +58,14 @@ fn expiries_resolve() {
     assert_eq!(Expiry::Permanent.resolve(now), Ok(None));
     let hour = Expiry::For(Duration::from_secs(3600)).resolve(now).unwrap();
     assert_eq!(hour, Some(now + chrono::Duration::hours(1)));
-    assert_eq!(Expiry::For(Duration::ZERO).resolve(now), Err(ExpiryError::ZeroDuration));
-    assert_eq!(Expiry::Until(now).resolve(now), Err(ExpiryError::InPast(now)));
+    assert_eq!(
+        Expiry::For(Duration::ZERO).resolve(now),
+        Err(ExpiryError::ZeroDuration)
+    );
+    assert_eq!(
+        Expiry::Until(now).resolve(now),
+        Err(ExpiryError::InPast(now))
+    );
 }
 
 #[test]
@@ -64,9 +78,16 @@ fn static_gate_honours_expiry() {
         created_at: Utc::now(),
         expires_at: Some(Utc::now() + chrono::Duration::seconds(secs)),
     };
-    let bans = [ban("10.0.0.0/8", -1), ban("11.0.0.0/8", 60), ban("0.0.0.0/0", -5)];
+    let bans = [
+        ban("10.0.0.0/8", -1),
+        ban("11.0.0.0/8", 60),
+        ban("0.0.0.0/0", -5),
+    ];
     let gate = Gatekeeper::from_bans(&bans);
-    assert!(!gate.is_ip_banned("10.1.1.1".parse().unwrap()), "expired entries never block");
+    assert!(
+        !gate.is_ip_banned("10.1.1.1".parse().unwrap()),
+        "expired entries never block"
+    );
     assert!(gate.is_ip_banned("11.1.1.1".parse().unwrap()));
     assert!(!gate.is_ip_banned("12.1.1.1".parse().unwrap()));
     assert_eq!(gate.prefix_lengths(), (2, 0));
@@ -83,5 +104,8 @@ fn config_parses_from_toml() {
     assert_eq!(cfg.reconcile_interval, Duration::from_secs(5));
     assert_eq!(cfg.trusted_peers, vec![peer]);
     assert_eq!(cfg.weights.severe, -80.0);
-    assert!(toml::from_str::<ControlConfig>("bogus = 1").is_err(), "unknown fields rejected");
+    assert!(
+        toml::from_str::<ControlConfig>("bogus = 1").is_err(),
+        "unknown fields rejected"
+    );
 }

@@ -112,11 +112,6 @@ impl IndexWriter {
         ban
     }
 
-    /// The ban with this id, if known.
-    pub(crate) fn get(&self, id: i64) -> Option<Ban> {
-        self.lock().by_id.get(&id).cloned()
-    }
-
     /// Makes the index equal to `active` (the store's active bans) plus provisional bans
     /// (negative ids), returning the events the difference implies.
     pub(crate) fn replace_all(&self, active: Vec<Ban>, now: DateTime<Utc>) -> Vec<ControlEvent> {
@@ -149,7 +144,10 @@ impl IndexWriter {
             .filter(|b| !b.is_active_at(now))
             .map(|b| b.id)
             .collect();
-        let bans: Vec<Ban> = expired.into_iter().filter_map(|id| state.remove(id)).collect();
+        let bans: Vec<Ban> = expired
+            .into_iter()
+            .filter_map(|id| state.remove(id))
+            .collect();
         if !bans.is_empty() {
             self.publish(&state);
         }
@@ -158,7 +156,11 @@ impl IndexWriter {
 
     /// The earliest expiry among known bans, to schedule the next sweep.
     pub(crate) fn next_expiry(&self) -> Option<DateTime<Utc>> {
-        self.lock().by_id.values().filter_map(|b| b.expires_at).min()
+        self.lock()
+            .by_id
+            .values()
+            .filter_map(|b| b.expires_at)
+            .min()
     }
 
     /// Number of known bans per kind, in [`BanKind::ALL`] order.

@@ -94,8 +94,11 @@ pub trait ControlStore: Send + Sync + 'static {
     /// One ban by id, active or expired.
     async fn get_ban(&self, id: i64) -> Result<Option<Ban>, StoreError>;
     /// A page of bans matching `filter`, with the total count.
-    async fn list_bans(&self, filter: &BanFilter, now: DateTime<Utc>)
-        -> Result<BanPage, StoreError>;
+    async fn list_bans(
+        &self,
+        filter: &BanFilter,
+        now: DateTime<Utc>,
+    ) -> Result<BanPage, StoreError>;
     /// Deletes one ban, returning it.
     async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, StoreError>;
     /// Deletes every ban, active or expired; returns how many there were.
@@ -142,7 +145,9 @@ pub async fn open_store(
 ) -> Result<Box<dyn ControlStore>, StoreError> {
     match &cfg.database_url {
         Some(url) => Ok(Box::new(PgStore::connect(url, cfg).await?)),
-        None => Ok(Box::new(SqliteStore::open(&data_dir.join("control.sqlite"), cfg).await?)),
+        None => Ok(Box::new(
+            SqliteStore::open(&data_dir.join("control.sqlite"), cfg).await?,
+        )),
     }
 }
 
@@ -155,10 +160,20 @@ pub(crate) fn ban_from_row(
     created_at: DateTime<Utc>,
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<Ban, StoreError> {
-    let target: BanTarget = target.parse().map_err(|e: crate::control::ban::TargetParseError| {
-        StoreError::Corrupt { id, reason: e.to_string() }
-    })?;
-    Ok(Ban { id, target, reason, created_by, created_at, expires_at })
+    let target: BanTarget = target.parse().map_err(
+        |e: crate::control::ban::TargetParseError| StoreError::Corrupt {
+            id,
+            reason: e.to_string(),
+        },
+    )?;
+    Ok(Ban {
+        id,
+        target,
+        reason,
+        created_by,
+        created_at,
+        expires_at,
+    })
 }
 
 /// The expiry after merging a request into an existing active ban: never shorter.
@@ -174,8 +189,10 @@ pub(crate) fn merged_expiry(
 
 /// Parses a stored peer id.
 pub(crate) fn peer_from_row(s: &str) -> Result<PeerId, StoreError> {
-    s.parse()
-        .map_err(|e| StoreError::Corrupt { id: 0, reason: format!("peer id `{s}`: {e}") })
+    s.parse().map_err(|e| StoreError::Corrupt {
+        id: 0,
+        reason: format!("peer id `{s}`: {e}"),
+    })
 }
 
 /// Score events older than this are pruned on flush.

@@ -71,7 +71,11 @@ impl PgStore {
         }
         let sql = "UPDATE control_bans SET expires_at = $2 WHERE id = $1 \
                    RETURNING id, target, reason, created_by, created_at, expires_at";
-        let row = sqlx::query(sql).bind(old.id).bind(expires).fetch_one(tx).await?;
+        let row = sqlx::query(sql)
+            .bind(old.id)
+            .bind(expires)
+            .fetch_one(tx)
+            .await?;
         ban(&row)
     }
 
@@ -150,7 +154,10 @@ impl ControlStore for PgStore {
             .bind(f.limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64))
             .fetch_all(&self.pool)
             .await?;
-        Ok(BanPage { bans: bans(&rows)?, total: total as u64 })
+        Ok(BanPage {
+            bans: bans(&rows)?,
+            total: total as u64,
+        })
     }
 
     async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, StoreError> {
@@ -167,7 +174,9 @@ impl ControlStore for PgStore {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM control_bans")
             .fetch_one(&mut *tx)
             .await?;
-        sqlx::query("TRUNCATE control_bans").execute(&mut *tx).await?;
+        sqlx::query("TRUNCATE control_bans")
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(n as u64)
     }
@@ -256,7 +265,10 @@ impl ControlStore for PgStore {
             "DELETE FROM control_scores WHERE peer = $1",
             "DELETE FROM control_score_events WHERE peer = $1",
         ] {
-            sqlx::query(sql).bind(peer.to_string()).execute(&mut *tx).await?;
+            sqlx::query(sql)
+                .bind(peer.to_string())
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -29,8 +29,10 @@ fn ms(t: DateTime<Utc>) -> i64 {
 }
 
 fn time(id: i64, v: i64) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::from_timestamp_millis(v)
-        .ok_or_else(|| StoreError::Corrupt { id, reason: format!("timestamp {v}") })
+    DateTime::from_timestamp_millis(v).ok_or_else(|| StoreError::Corrupt {
+        id,
+        reason: format!("timestamp {v}"),
+    })
 }
 
 fn ban(row: &SqliteRow) -> Result<Ban, StoreError> {
@@ -154,7 +156,10 @@ impl ControlStore for SqliteStore {
             .bind(f.limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64))
             .fetch_all(&self.pool)
             .await?;
-        Ok(BanPage { bans: bans(&rows)?, total: total as u64 })
+        Ok(BanPage {
+            bans: bans(&rows)?,
+            total: total as u64,
+        })
     }
 
     async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, StoreError> {
@@ -167,7 +172,9 @@ impl ControlStore for SqliteStore {
     }
 
     async fn clear_bans(&self) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM control_bans").execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM control_bans")
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 
@@ -184,9 +191,10 @@ impl ControlStore for SqliteStore {
             "SELECT {BAN_COLUMNS} FROM control_bans WHERE kind IN ('ip', 'cidr') \
              AND (expires_at IS NULL OR expires_at > ?1) ORDER BY id"
         );
+        let ip = ip.to_canonical();
         let all = self.fetch_bans(sql, now).await?;
-        let peer = PeerId::random(); // never matches: only the address is compared
-        Ok(all.into_iter().filter(|b| b.target.matches(Some(ip), &peer)).collect())
+        let covers = |b: &Ban| b.target.network().is_some_and(|net| net.contains(ip));
+        Ok(all.into_iter().filter(covers).collect())
     }
 
     async fn save_scores(
@@ -248,7 +256,10 @@ impl ControlStore for SqliteStore {
             "DELETE FROM control_scores WHERE peer = ?1",
             "DELETE FROM control_score_events WHERE peer = ?1",
         ] {
-            sqlx::query(sql).bind(peer.to_string()).execute(&mut *tx).await?;
+            sqlx::query(sql)
+                .bind(peer.to_string())
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
