@@ -1,5 +1,6 @@
 //! Control plane integration tests: one suite run against both stores (SQLite in a temp dir,
-//! Postgres in a fresh database per test), plus Postgres-only fleet and outage tests.
+//! Postgres in a fresh database per test), plus Postgres-only fleet and outage tests,
+//! and enforcement on real libp2p swarms.
 
 #[path = "control/bans.rs"]
 mod bans;
@@ -9,6 +10,8 @@ mod common;
 mod fleet;
 #[path = "control/scores.rs"]
 mod scores;
+#[path = "control/swarm.rs"]
+mod swarm;
 #[path = "control/types.rs"]
 mod types;
 
@@ -42,4 +45,6 @@ both_stores!(
     scores::trusted_peer_exempt,
     scores::rewards_decay_and_reset,
     scores::restart_keeps_scores,
+    swarm::existing_connection_closed_within_a_second,
+    swarm::banned_refused_before_handshake_until_expiry,
 );

@@ -1,10 +1,11 @@
 //! Control plane: IP/CIDR/peer bans and peer scores, enforced from an in-memory index on the
 //! connection path, persisted in Postgres (shared by a fleet) or SQLite (single relay).
 //!
-//! The lead wires it in with [`Control::open`], calls [`Gatekeeper`] on the connection path,
-//! [`Control::penalise`] on misbehaviour, and closes connections on [`ControlEvent::BanAdded`].
+//! The node wires it in with [`Control::open`], adds a [`BanBehaviour`] (gate + event feed) to
+//! its swarm, and calls [`Control::penalise`] on misbehaviour.
 
 pub mod ban;
+pub mod behaviour;
 pub mod config;
 pub mod event;
 pub mod index;
@@ -16,6 +17,7 @@ mod service;
 mod tasks;
 
 pub use ban::{Ban, BanFilter, BanKind, BanPage, BanTarget, Expiry, NewBan};
+pub use behaviour::BanBehaviour;
 pub use config::ControlConfig;
 pub use event::ControlEvent;
 pub use index::Gatekeeper;
