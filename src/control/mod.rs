@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod score;
 pub mod store;
 
+mod penalty;
 mod service;
 mod tasks;
 
