@@ -134,7 +134,7 @@ impl Inner {
             expires_at,
         };
         let id = ban.id;
-        self.upsert(ban);
+        self.upsert(ban, None);
         self.tracker
             .spawn(super::tasks::persist_auto_ban(self.clone(), id, rec));
     }

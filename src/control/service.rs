@@ -73,7 +73,7 @@ impl Control {
         let scores = ScoreBook::new(cfg, store.load_scores().await?);
         let gate = Gatekeeper::default();
         let index = IndexWriter::new(gate.shared());
-        index.replace_all(active, Utc::now());
+        index.replace_all(active, Utc::now(), 0);
         let inner = Arc::new(Inner {
             cfg: cfg.clone(),
             store,
@@ -129,7 +129,7 @@ impl Control {
             .inner
             .op("add_ban", self.inner.store.add_ban(&rec, now))
             .await?;
-        self.inner.upsert(ban.clone());
+        self.inner.upsert(ban.clone(), None);
         Ok(ban)
     }
 
@@ -147,11 +147,12 @@ impl Control {
 
     /// Removes every ban (active and expired); returns how many were stored.
     pub async fn clear_bans(&self) -> Result<u64, ControlError> {
+        let seen = self.inner.index.epoch();
         let n = self
             .inner
             .op("clear_bans", self.inner.store.clear_bans())
             .await?;
-        let events = self.inner.index.replace_all(Vec::new(), Utc::now());
+        let events = self.inner.index.replace_all(Vec::new(), Utc::now(), seen);
         self.inner.changed(events);
         Ok(n)
     }
@@ -208,20 +209,26 @@ impl Inner {
         }
     }
 
-    /// Puts one ban in the index (or drops it if it is no longer active).
-    pub(super) fn upsert(&self, ban: Ban) {
+    /// Puts one ban in the index (or drops it if it is no longer active): after a local
+    /// write (`seen = None`), or as read from the store after epoch `seen`.
+    pub(super) fn upsert(&self, ban: Ban, seen: Option<u64>) {
         if !ban.is_active_at(Utc::now()) {
             let gone = self.index.remove(ban.id).map(ControlEvent::BanExpired);
             return self.changed(gone.into_iter().collect());
         }
-        self.changed(self.index.upsert(ban).into_iter().collect());
+        let event = match seen {
+            None => self.index.upsert(ban),
+            Some(seen) => self.index.upsert_since(ban, seen),
+        };
+        self.changed(event.into_iter().collect());
     }
 
     /// Makes the index equal to the store's active bans.
     pub(super) async fn reconcile(&self) -> Result<(), ControlError> {
+        let seen = self.index.epoch();
         let now = Utc::now();
         let active = self.op("active_bans", self.store.active_bans(now)).await?;
-        self.changed(self.index.replace_all(active, now));
+        self.changed(self.index.replace_all(active, now, seen));
         Ok(())
     }
 }

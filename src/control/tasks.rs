@@ -81,13 +81,14 @@ async fn apply_changes(inner: &Inner, first: StoreChange, rx: &mut mpsc::Receive
 
 async fn apply_one(inner: &Inner, change: StoreChange) {
     match change {
-        StoreChange::Upserted(id) => match inner.op("get_ban", inner.store.get_ban(id)).await {
-            Ok(Some(ban)) => inner.upsert(ban),
-            Ok(None) => removed(inner, id),
-            Err(e) => {
-                tracing::debug!(id, error = %e, "cannot fetch changed ban; reconcile repairs")
+        StoreChange::Upserted(id) => {
+            let seen = inner.index.epoch();
+            match inner.op("get_ban", inner.store.get_ban(id)).await {
+                Ok(Some(ban)) => inner.upsert(ban, Some(seen)),
+                Ok(None) => removed(inner, id),
+                Err(e) => tracing::debug!(id, error = %e, "cannot fetch ban; reconcile repairs"),
             }
-        },
+        }
         StoreChange::Deleted(id) => removed(inner, id),
         StoreChange::Resync => unreachable!("resync batches are reconciled"),
     }
@@ -129,7 +130,7 @@ pub(super) async fn persist_auto_ban(inner: Arc<Inner>, provisional_id: i64, rec
             .await;
         match res {
             Ok(ban) => {
-                inner.upsert(ban);
+                inner.upsert(ban, None);
                 inner.index.remove(provisional_id);
                 return inner.metrics.set_active(inner.index.counts());
             }

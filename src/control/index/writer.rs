@@ -12,11 +12,21 @@ use crate::control::ban::{Ban, BanKind, BanTarget};
 use crate::control::event::ControlEvent;
 
 /// Mutable state: every known ban plus the working copy of the snapshot.
+///
+/// `epoch` counts local changes and `touched` remembers which ban each recent change was
+/// about, so a store read that started before a local change (a reconcile, a notification
+/// fetch) cannot undo it: such reads pass the epoch they started at and leave newer entries
+/// alone.
 #[derive(Default)]
 struct State {
     snapshot: Snapshot,
     by_id: HashMap<i64, Ban>,
     by_target: HashMap<BanTarget, Vec<i64>>,
+    epoch: u64,
+    touched: HashMap<i64, u64>,
+    /// `seen` of the previous full replace: entries older than it are forgotten, one
+    /// reconcile late, so a fetch still in flight across one reconcile stays protected.
+    last_replace: u64,
 }
 
 /// Owns the mutable side of the index. Its mutex is only held for in-memory work, never
@@ -66,6 +76,16 @@ impl State {
         Some(ban)
     }
 
+    fn touch(&mut self, id: i64) {
+        self.epoch += 1;
+        self.touched.insert(id, self.epoch);
+    }
+
+    /// Whether the ban `id` has not changed locally since `seen`.
+    fn untouched_since(&self, id: i64, seen: u64) -> bool {
+        self.touched.get(&id).is_none_or(|e| *e <= seen)
+    }
+
     fn gone_event(ban: Ban, now: DateTime<Utc>) -> ControlEvent {
         if ban.is_active_at(now) {
             ControlEvent::BanRemoved(ban)
@@ -92,9 +112,31 @@ impl IndexWriter {
         self.shared.store(Arc::new(state.snapshot.clone()));
     }
 
-    /// Adds or updates one ban; `Some(BanAdded)` unless it was already known unchanged.
+    /// The current change counter, to pass to [`Self::replace_all`] / [`Self::upsert_since`]
+    /// before starting a store read.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.lock().epoch
+    }
+
+    /// Adds or updates one ban after a local write; `Some(BanAdded)` unless it was already
+    /// known unchanged.
     pub(crate) fn upsert(&self, ban: Ban) -> Option<ControlEvent> {
         let mut state = self.lock();
+        state.touch(ban.id);
+        let event = state.insert(ban);
+        if event.is_some() {
+            self.publish(&state);
+        }
+        event
+    }
+
+    /// Like [`Self::upsert`] for a ban read from the store after `seen`; ignored if the ban
+    /// changed locally in the meantime.
+    pub(crate) fn upsert_since(&self, ban: Ban, seen: u64) -> Option<ControlEvent> {
+        let mut state = self.lock();
+        if !state.untouched_since(ban.id, seen) {
+            return None;
+        }
         let event = state.insert(ban);
         if event.is_some() {
             self.publish(&state);
@@ -105,6 +147,7 @@ impl IndexWriter {
     /// Removes one ban by id, returning it if it was known.
     pub(crate) fn remove(&self, id: i64) -> Option<Ban> {
         let mut state = self.lock();
+        state.touch(id);
         let ban = state.remove(id);
         if ban.is_some() {
             self.publish(&state);
@@ -112,17 +155,30 @@ impl IndexWriter {
         ban
     }
 
-    /// Makes the index equal to `active` (the store's active bans) plus provisional bans
-    /// (negative ids), returning the events the difference implies.
-    pub(crate) fn replace_all(&self, active: Vec<Ban>, now: DateTime<Utc>) -> Vec<ControlEvent> {
+    /// Makes the index equal to `active` (the store's active bans, read after epoch `seen`)
+    /// plus provisional bans (negative ids) and bans changed locally since `seen`, returning
+    /// the events the difference implies.
+    pub(crate) fn replace_all(
+        &self,
+        active: Vec<Ban>,
+        now: DateTime<Utc>,
+        seen: u64,
+    ) -> Vec<ControlEvent> {
         let mut state = self.lock();
         let keep: HashSet<i64> = active.iter().map(|b| b.id).collect();
         let stale: Vec<i64> = state
             .by_id
             .keys()
-            .filter(|id| **id > 0 && !keep.contains(id))
+            .filter(|id| **id > 0 && !keep.contains(id) && state.untouched_since(**id, seen))
             .copied()
             .collect();
+        let active: Vec<Ban> = active
+            .into_iter()
+            .filter(|b| state.untouched_since(b.id, seen))
+            .collect();
+        let forget = state.last_replace;
+        state.touched.retain(|_, e| *e > forget);
+        state.last_replace = seen;
         let mut events: Vec<ControlEvent> = stale
             .into_iter()
             .filter_map(|id| state.remove(id))
@@ -171,5 +227,60 @@ impl IndexWriter {
             counts[i.expect("every kind is listed")] += 1;
         }
         counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ban(id: i64, target: &str) -> Ban {
+        Ban {
+            id,
+            target: target.parse().unwrap(),
+            reason: String::new(),
+            created_by: String::new(),
+            created_at: DateTime::from_timestamp(0, 0).unwrap(),
+            expires_at: None,
+        }
+    }
+
+    fn writer() -> IndexWriter {
+        IndexWriter::new(Arc::new(ArcSwap::from_pointee(Snapshot::default())))
+    }
+
+    #[test]
+    fn a_stale_reconcile_neither_drops_new_bans_nor_resurrects_removed_ones() {
+        let w = writer();
+        w.replace_all(vec![ban(1, "10.0.0.1")], Utc::now(), 0);
+        let seen = w.epoch(); // a reconcile starts reading the store here...
+        w.upsert(ban(2, "10.0.0.2")); // ...while a local add
+        w.remove(1); // and a local remove complete
+        let events = w.replace_all(vec![ban(1, "10.0.0.1")], Utc::now(), seen);
+        assert!(events.is_empty(), "{events:?}");
+        let snap = w.shared.load();
+        assert!(snap.ip_banned("10.0.0.2".parse().unwrap(), 0));
+        assert!(!snap.ip_banned("10.0.0.1".parse().unwrap(), 0));
+        // a later, fresh reconcile is authoritative again
+        let events = w.replace_all(vec![ban(2, "10.0.0.2")], Utc::now(), w.epoch());
+        assert!(events.is_empty());
+        assert_eq!(
+            w.upsert_since(ban(1, "10.0.0.1"), seen),
+            None,
+            "stale fetch ignored"
+        );
+    }
+
+    #[test]
+    fn duplicate_targets_keep_the_longest_deadline() {
+        let w = writer();
+        let mut short = ban(1, "10.0.0.0/8");
+        short.expires_at = Some(Utc::now() + chrono::Duration::seconds(1));
+        w.upsert(short);
+        w.upsert(ban(2, "10.0.0.0/8"));
+        w.remove(2);
+        let far = (Utc::now() + chrono::Duration::seconds(5)).timestamp_millis();
+        assert!(!w.shared.load().ip_banned("10.1.1.1".parse().unwrap(), far));
+        assert_eq!(w.counts(), [0, 1, 0]);
     }
 }
