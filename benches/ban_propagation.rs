@@ -34,11 +34,11 @@ async fn relay(
         .expect("control opens")
 }
 
-async fn measure(a: &Control, b: &Control) -> Vec<Duration> {
+async fn measure(a: &Control, b: &Control, base: u32) -> Vec<Duration> {
     let gate = b.gatekeeper();
     let mut samples = Vec::new();
     for i in 0..SAMPLES {
-        let ip = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i));
+        let ip = IpAddr::V4(Ipv4Addr::from(base + i));
         let new = NewBan {
             target: BanTarget::Ip(ip),
             reason: "bench".into(),
@@ -60,6 +60,39 @@ async fn measure(a: &Control, b: &Control) -> Vec<Duration> {
     samples
 }
 
+fn report(label: &str, s: &[Duration]) {
+    let pct = |p: usize| s[(s.len() * p / 100).min(s.len() - 1)];
+    println!(
+        "ban propagation A -> B, {label}, {SAMPLES} bans: p50 {:?}  p99 {:?}  max {:?}",
+        pct(50),
+        pct(99),
+        s[s.len() - 1]
+    );
+}
+
+/// Inserts 100,000 IP bans (11.0.0.1 ...) behind the relays' backs and waits until B has them.
+async fn preload(db: &str, b: &Control) {
+    let url = format!("postgres://postgres@127.0.0.1:5432/{db}");
+    let mut conn = PgConnection::connect(&url).await.expect("bench db");
+    let sql = "INSERT INTO control_bans (kind, target, net, reason, created_by, created_at) \
+               SELECT 'ip', host(ip), ip, 'preload', 'bench', now() \
+               FROM (SELECT '11.0.0.0'::inet + g AS ip FROM generate_series(1, 100000) g) s";
+    sqlx::raw_sql(sql)
+        .execute(&mut conn)
+        .await
+        .expect("preload");
+    let last = IpAddr::V4(Ipv4Addr::from(0x0b00_0000 + 100_000));
+    let gate = b.gatekeeper();
+    let start = Instant::now();
+    while !gate.is_ip_banned(last) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "preload never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let db = format!("wharf_bench_{:016x}", rand::random::<u64>());
@@ -76,14 +109,9 @@ async fn main() {
     let (tracker, cancel) = (TaskTracker::new(), CancellationToken::new());
     let a = relay(&cfg, dir.path(), &tracker, &cancel).await;
     let b = relay(&cfg, dir.path(), &tracker, &cancel).await;
-    let s = measure(&a, &b).await;
-    let pct = |p: usize| s[(s.len() * p / 100).min(s.len() - 1)];
-    println!(
-        "ban propagation A -> B over {SAMPLES} bans: p50 {:?}  p99 {:?}  max {:?}",
-        pct(50),
-        pct(99),
-        s[s.len() - 1]
-    );
+    report("empty index", &measure(&a, &b, 0x0a00_0000).await);
+    preload(&db, &b).await;
+    report("100k bans loaded", &measure(&a, &b, 0x0a01_0000).await);
     cancel.cancel();
     tracker.close();
     tracker.wait().await;

@@ -15,7 +15,7 @@ use libp2p::PeerId;
 
 use crate::control::ban::Ban;
 pub(crate) use snapshot::Snapshot;
-use snapshot::{now_millis, PERMANENT};
+use snapshot::{now_millis, Lazy, PERMANENT};
 pub(crate) use writer::IndexWriter;
 
 /// Cheap, clonable, lock-free answer to "is this address or peer banned".
@@ -46,18 +46,22 @@ impl Gatekeeper {
     /// Whether a connection from `ip` must be refused (exact IP or any containing CIDR; an
     /// IPv4-mapped IPv6 address is checked as IPv4).
     pub fn is_ip_banned(&self, ip: IpAddr) -> bool {
-        self.snapshot.load().ip_banned(ip, now_millis())
+        self.snapshot
+            .load()
+            .ip_banned(ip, &mut Lazy::new(now_millis))
     }
 
     /// Whether `peer` is banned by peer id.
     pub fn is_peer_banned(&self, peer: &PeerId) -> bool {
-        self.snapshot.load().peer_banned(peer, now_millis())
+        self.snapshot
+            .load()
+            .peer_banned(peer, &mut Lazy::new(now_millis))
     }
 
     /// Whether a connection from `ip` (if known) by `peer` is banned either way.
     pub fn is_banned(&self, ip: Option<IpAddr>, peer: &PeerId) -> bool {
         let snap = self.snapshot.load();
-        let now = now_millis();
+        let now = &mut Lazy::new(now_millis);
         snap.peer_banned(peer, now) || ip.is_some_and(|ip| snap.ip_banned(ip, now))
     }
 

@@ -95,11 +95,24 @@ fn key6(addr: u128, prefix: u8) -> u128 {
 fn lookup<K: std::hash::Hash + Eq + Copy>(
     tables: &[PrefixTable<K>],
     key: impl Fn(u8) -> K,
-    now: Deadline,
+    now: &mut Lazy,
 ) -> bool {
     tables
         .iter()
-        .any(|t| t.map.get(&key(t.prefix)).is_some_and(|&d| d > now))
+        .any(|t| t.map.get(&key(t.prefix)).is_some_and(|&d| d > now.get()))
+}
+
+/// The current time, read only when an entry is found (most lookups find none).
+pub(crate) struct Lazy(Option<Deadline>, fn() -> Deadline);
+
+impl Lazy {
+    pub(crate) fn new(clock: fn() -> Deadline) -> Lazy {
+        Lazy(None, clock)
+    }
+
+    fn get(&mut self) -> Deadline {
+        *self.0.get_or_insert_with(self.1)
+    }
 }
 
 fn set_in<K: std::hash::Hash + Eq + Copy>(
@@ -125,11 +138,13 @@ fn set_in<K: std::hash::Hash + Eq + Copy>(
     if map.is_empty() {
         tables.swap_remove(pos);
     }
+    // small tables first: they stay in cache and a hit there ends the lookup early
+    tables.sort_by_key(|t| t.map.len());
 }
 
 impl Snapshot {
     /// Whether `ip` (canonicalised) is covered by an IP or CIDR ban still active at `now`.
-    pub(crate) fn ip_banned(&self, ip: IpAddr, now: Deadline) -> bool {
+    pub(crate) fn ip_banned(&self, ip: IpAddr, now: &mut Lazy) -> bool {
         match ip.to_canonical() {
             IpAddr::V4(v4) => lookup(&self.v4, |p| key4(u32::from(v4), p), now),
             IpAddr::V6(v6) => lookup(&self.v6, |p| key6(u128::from(v6), p), now),
@@ -137,8 +152,8 @@ impl Snapshot {
     }
 
     /// Whether `peer` has a peer-id ban still active at `now`.
-    pub(crate) fn peer_banned(&self, peer: &PeerId, now: Deadline) -> bool {
-        self.peers.get(peer).is_some_and(|&d| d > now)
+    pub(crate) fn peer_banned(&self, peer: &PeerId, now: &mut Lazy) -> bool {
+        self.peers.get(peer).is_some_and(|&d| d > now.get())
     }
 
     /// Sets (`Some`) or clears (`None`) the deadline of one target. Tables shared with a

@@ -232,6 +232,7 @@ impl IndexWriter {
 
 #[cfg(test)]
 mod tests {
+    use super::super::snapshot::Lazy;
     use super::*;
 
     fn ban(id: i64, target: &str) -> Ban {
@@ -259,8 +260,8 @@ mod tests {
         let events = w.replace_all(vec![ban(1, "10.0.0.1")], Utc::now(), seen);
         assert!(events.is_empty(), "{events:?}");
         let snap = w.shared.load();
-        assert!(snap.ip_banned("10.0.0.2".parse().unwrap(), 0));
-        assert!(!snap.ip_banned("10.0.0.1".parse().unwrap(), 0));
+        assert!(snap.ip_banned("10.0.0.2".parse().unwrap(), &mut Lazy::new(|| 0)));
+        assert!(!snap.ip_banned("10.0.0.1".parse().unwrap(), &mut Lazy::new(|| 0)));
         // a later, fresh reconcile is authoritative again
         let events = w.replace_all(vec![ban(2, "10.0.0.2")], Utc::now(), w.epoch());
         assert!(events.is_empty());
@@ -279,8 +280,9 @@ mod tests {
         w.upsert(short);
         w.upsert(ban(2, "10.0.0.0/8"));
         w.remove(2);
-        let far = (Utc::now() + chrono::Duration::seconds(5)).timestamp_millis();
-        assert!(!w.shared.load().ip_banned("10.1.1.1".parse().unwrap(), far));
+        let far = || (Utc::now() + chrono::Duration::seconds(5)).timestamp_millis();
+        let ip = "10.1.1.1".parse().unwrap();
+        assert!(!w.shared.load().ip_banned(ip, &mut Lazy::new(far)));
         assert_eq!(w.counts(), [0, 1, 0]);
     }
 }

@@ -1,12 +1,14 @@
 //! The fleet's change feed: LISTEN on the channel the ban triggers NOTIFY, translate payloads
 //! into [`StoreChange`]s, and reconnect with backoff when the connection drops. Every
 //! (re)connection starts with a `Resync`, because notifications sent while nobody was
-//! listening are gone.
+//! listening are gone. When the consumer falls behind (a bulk import), notifications are
+//! dropped and replaced by one `Resync`: a single reload covers them all, instead of a queue
+//! of thousands of single-ban fetches.
 
 use std::time::Duration;
 
 use sqlx::postgres::{PgListener, PgPool};
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio_util::sync::CancellationToken;
 
 use super::StoreChange;
@@ -46,6 +48,7 @@ async fn listen(
     if tx.send(StoreChange::Resync).await.is_err() {
         return Ok(());
     }
+    let mut overflowed = false;
     loop {
         let next = tokio::select! {
             _ = cancel.cancelled() => return Ok(()),
@@ -54,8 +57,15 @@ async fn listen(
         let Some(notification) = next else {
             return Err(sqlx::Error::Protocol("listener connection lost".into()));
         };
-        if tx.send(parse(notification.payload())).await.is_err() {
-            return Ok(());
+        let change = if overflowed {
+            StoreChange::Resync
+        } else {
+            parse(notification.payload())
+        };
+        match tx.try_send(change) {
+            Ok(()) => overflowed = false,
+            Err(TrySendError::Full(_)) => overflowed = true,
+            Err(TrySendError::Closed(_)) => return Ok(()),
         }
     }
 }
