@@ -125,9 +125,9 @@ impl Env {
         }
     }
 
-    /// Drops the test database.
-    pub async fn cleanup(self) {
-        if let Some(db) = &self.db {
+    /// Drops the test database (also done on drop, so a failing test leaves nothing behind).
+    pub async fn cleanup(mut self) {
+        if let Some(db) = self.db.take() {
             admin_exec(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await;
         }
     }
@@ -146,6 +146,21 @@ impl Env {
     pub async fn recover(&self) {
         let db = self.db.as_ref().expect("postgres env");
         admin_exec(format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true")).await;
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let Some(db) = self.db.take() else { return };
+        // a panicking test cannot await: drop the database from a helper thread
+        let dropper = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            let sql = format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)");
+            rt.expect("runtime").block_on(admin_exec(sql));
+        });
+        let _ = dropper.join();
     }
 }
 
