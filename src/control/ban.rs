@@ -168,6 +168,11 @@ impl TryFrom<String> for BanTarget {
     }
 }
 
+/// Serialises a peer id as its base58 string (libp2p's serde feature is not enabled).
+pub(crate) fn serialize_peer<S: serde::Serializer>(peer: &PeerId, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(peer)
+}
+
 /// A ban as stored: the id is assigned by the store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ban {

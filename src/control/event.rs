@@ -4,11 +4,13 @@
 use std::net::IpAddr;
 
 use libp2p::PeerId;
+use serde::Serialize;
 
 use crate::control::ban::Ban;
 
-/// Something changed in the control plane.
-#[derive(Debug, Clone, PartialEq)]
+/// Something changed in the control plane (serialised as `{"type": "ban_added", ...}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum ControlEvent {
     /// A ban was added, or an existing one extended (same id, later expiry).
     BanAdded(Ban),
@@ -19,6 +21,7 @@ pub enum ControlEvent {
     /// A peer's score changed because of a misbehaviour or a useful response.
     Penalised {
         /// The peer concerned.
+        #[serde(serialize_with = "crate::control::ban::serialize_peer")]
         peer: PeerId,
         /// Its address, when known.
         addr: Option<IpAddr>,
@@ -32,6 +35,7 @@ pub enum ControlEvent {
     /// A peer crossed the score threshold and was banned.
     AutoBanned {
         /// The peer banned.
+        #[serde(serialize_with = "crate::control::ban::serialize_peer")]
         peer: PeerId,
         /// Its address, banned too when `ban_ip` is configured.
         addr: Option<IpAddr>,

@@ -119,9 +119,10 @@ pub struct ScoreRecord {
 }
 
 /// A peer's current score with its recent history (newest last).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PeerScore {
     /// The peer.
+    #[serde(serialize_with = "crate::control::ban::serialize_peer")]
     pub peer: PeerId,
     /// Score now, decay applied.
     pub score: f64,

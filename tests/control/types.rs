@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::Utc;
 use libp2p::PeerId;
 use wharf::control::ban::{ExpiryError, TargetParseError};
-use wharf::control::{Ban, BanTarget, ControlConfig, Expiry, Gatekeeper};
+use wharf::control::{Ban, BanTarget, ControlConfig, ControlEvent, Expiry, Gatekeeper};
 
 fn target(s: &str) -> BanTarget {
     s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
@@ -50,6 +50,17 @@ fn targets_round_trip_through_serde() {
     assert_eq!(serde_json::from_str::<BanTarget>(&json).unwrap(), t);
     let e: Expiry = serde_json::from_str(r#"{"for":"1h"}"#).unwrap();
     assert_eq!(e, Expiry::For(Duration::from_secs(3600)));
+    let peer = PeerId::random();
+    let event = ControlEvent::Penalised {
+        peer,
+        addr: None,
+        reason: "timeout".into(),
+        delta: -5.0,
+        score: -5.0,
+    };
+    let json = serde_json::to_value(&event).unwrap();
+    assert_eq!(json["type"], "penalised");
+    assert_eq!(json["peer"], peer.to_string());
 }
 
 #[test]
