@@ -23,13 +23,53 @@ pub struct ReasonLabel {
     pub reason: &'static str,
 }
 
-/// Labels: which store and which operation.
+/// Labels `{store, op}`; the same shape as the other stores' counters.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct StoreOpLabel {
-    /// Always `control` here; shared with other stores' metrics.
+pub struct StoreLabels {
+    /// Which store (`control` here).
     pub store: &'static str,
-    /// Operation name (`add_ban`, `flush_scores`, ...).
+    /// Operation (`add_ban`, `save_scores`, ...).
     pub op: &'static str,
+}
+
+/// `wharf_store_operations_total{store,op}` and `wharf_store_errors_total{store,op}`.
+///
+/// These two families are shared by every store of the node: register them once and hand
+/// clones to each store (see [`ControlMetrics::register_with_store`]); registering them twice
+/// in one registry would duplicate the metric families.
+#[derive(Clone, Debug, Default)]
+pub struct StoreMetrics {
+    /// Operations attempted.
+    pub operations: Family<StoreLabels, Counter>,
+    /// Operations that failed.
+    pub errors: Family<StoreLabels, Counter>,
+}
+
+impl StoreMetrics {
+    /// Creates the counters and registers them in the shared registry.
+    pub fn register(registry: &mut Registry) -> Self {
+        let m = Self::default();
+        registry.register(
+            "wharf_store_operations",
+            "Store operations, by store and operation",
+            m.operations.clone(),
+        );
+        registry.register(
+            "wharf_store_errors",
+            "Failed store operations, by store and operation",
+            m.errors.clone(),
+        );
+        m
+    }
+
+    /// Counts one `op` on `store`, and an error when `failed`.
+    pub fn observe(&self, store: &'static str, op: &'static str, failed: bool) {
+        let labels = StoreLabels { store, op };
+        self.operations.get_or_create(&labels).inc();
+        if failed {
+            self.errors.get_or_create(&labels).inc();
+        }
+    }
 }
 
 /// Handles to the control-plane metrics.
@@ -41,17 +81,25 @@ pub struct ControlMetrics {
     pub penalties: Family<ReasonLabel, Counter>,
     /// `wharf_auto_bans_total{reason}`: automatic bans, by the event that crossed the threshold.
     pub auto_bans: Family<ReasonLabel, Counter>,
-    /// `wharf_store_operations_total{store,op}`: store operations attempted.
-    pub store_ops: Family<StoreOpLabel, Counter>,
-    /// `wharf_store_errors_total{store,op}`: store operations that failed.
-    pub store_errors: Family<StoreOpLabel, Counter>,
+    /// The node's shared store counters, used with `store="control"`.
+    pub store: StoreMetrics,
 }
 
 impl ControlMetrics {
-    /// Creates the metrics and registers them in the shared registry (counters get their
-    /// `_total` suffix from the encoder).
+    /// Registers the control metrics and the store counters (use this when no other store
+    /// registered them; otherwise [`ControlMetrics::register_with_store`]).
     pub fn register(registry: &mut Registry) -> Self {
-        let m = ControlMetrics::default();
+        let store = StoreMetrics::register(registry);
+        Self::register_with_store(registry, store)
+    }
+
+    /// Registers the control metrics, counting store operations in the already registered
+    /// `store` families. Counters get their `_total` suffix from the encoder.
+    pub fn register_with_store(registry: &mut Registry, store: StoreMetrics) -> Self {
+        let m = ControlMetrics {
+            store,
+            ..ControlMetrics::default()
+        };
         registry.register(
             "wharf_bans_active",
             "Active bans by kind",
@@ -59,23 +107,13 @@ impl ControlMetrics {
         );
         registry.register(
             "wharf_penalties",
-            "Peer score events applied",
+            "Peer score events applied, by event",
             m.penalties.clone(),
         );
         registry.register(
             "wharf_auto_bans",
-            "Automatic bans from peer scores",
+            "Automatic bans from peer scores, by the event that crossed the threshold",
             m.auto_bans.clone(),
-        );
-        registry.register(
-            "wharf_store_operations",
-            "Store operations",
-            m.store_ops.clone(),
-        );
-        registry.register(
-            "wharf_store_errors",
-            "Failed store operations",
-            m.store_errors.clone(),
         );
         m
     }
@@ -83,23 +121,15 @@ impl ControlMetrics {
     /// Sets the active-ban gauges from counts in [`BanKind::ALL`] order.
     pub(crate) fn set_active(&self, counts: [i64; 3]) {
         for (kind, n) in BanKind::ALL.iter().zip(counts) {
-            self.bans_active
-                .get_or_create(&KindLabel {
-                    kind: kind.as_str(),
-                })
-                .set(n);
+            let label = KindLabel {
+                kind: kind.as_str(),
+            };
+            self.bans_active.get_or_create(&label).set(n);
         }
     }
 
     /// Counts one store operation and, if it failed, one error.
     pub(crate) fn store_op(&self, op: &'static str, ok: bool) {
-        let label = StoreOpLabel {
-            store: "control",
-            op,
-        };
-        self.store_ops.get_or_create(&label).inc();
-        if !ok {
-            self.store_errors.get_or_create(&label).inc();
-        }
+        self.store.observe("control", op, !ok);
     }
 }

@@ -65,6 +65,20 @@ impl Control {
         cancel: CancellationToken,
         tracker: &TaskTracker,
     ) -> Result<Control, ControlError> {
+        let metrics = ControlMetrics::register(registry);
+        Self::open_with_metrics(cfg, data_dir, metrics, cancel, tracker).await
+    }
+
+    /// Like [`Control::open`] with metrics registered by the caller (e.g. with
+    /// [`ControlMetrics::register_with_store`] when another store already registered the
+    /// shared store counters).
+    pub async fn open_with_metrics(
+        cfg: &ControlConfig,
+        data_dir: &Path,
+        metrics: ControlMetrics,
+        cancel: CancellationToken,
+        tracker: &TaskTracker,
+    ) -> Result<Control, ControlError> {
         tokio::fs::create_dir_all(data_dir)
             .await
             .map_err(ControlError::DataDir)?;
@@ -81,7 +95,7 @@ impl Control {
             index,
             scores,
             events: broadcast::channel(EVENT_CAPACITY).0,
-            metrics: ControlMetrics::register(registry),
+            metrics,
             healthy: AtomicBool::new(true),
             cancel,
             tracker: tracker.clone(),
