@@ -1,7 +1,7 @@
 //! The one writer of the ban index: applies single changes and full reconciliations, works
 //! out which events they imply, and publishes a new snapshot per batch.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use arc_swap::ArcSwap;
@@ -27,6 +27,10 @@ struct State {
     /// `seen` of the previous full replace: entries older than it are forgotten, one
     /// reconcile late, so a fetch still in flight across one reconcile stays protected.
     last_replace: u64,
+    /// Temporary bans by expiry, so sweeps and scheduling never scan every ban.
+    expiries: BTreeSet<(DateTime<Utc>, i64)>,
+    /// Known bans per kind, in [`BanKind::ALL`] order.
+    counts: [i64; 3],
 }
 
 /// Owns the mutable side of the index. Its mutex is only held for in-memory work, never
@@ -34,6 +38,14 @@ struct State {
 pub(crate) struct IndexWriter {
     shared: Arc<ArcSwap<Snapshot>>,
     state: Mutex<State>,
+}
+
+fn kind_index(kind: BanKind) -> usize {
+    match kind {
+        BanKind::Ip => 0,
+        BanKind::Cidr => 1,
+        BanKind::Peer => 2,
+    }
 }
 
 fn deadline(ban: &Ban) -> Deadline {
@@ -51,13 +63,22 @@ impl State {
         if self.by_id.get(&ban.id) == Some(&ban) {
             return None;
         }
-        if let Some(old) = self.by_id.get(&ban.id).cloned() {
+        if let Some(old) = self.by_id.remove(&ban.id) {
             self.detach(&old);
+            self.refresh_target(&old.target);
         }
-        self.by_target.entry(ban.target).or_default().push(ban.id);
+        self.attach(&ban);
         self.by_id.insert(ban.id, ban.clone());
         self.refresh_target(&ban.target);
         Some(ControlEvent::BanAdded(ban))
+    }
+
+    fn attach(&mut self, ban: &Ban) {
+        self.by_target.entry(ban.target).or_default().push(ban.id);
+        if let Some(t) = ban.expires_at {
+            self.expiries.insert((t, ban.id));
+        }
+        self.counts[kind_index(ban.target.kind())] += 1;
     }
 
     fn detach(&mut self, ban: &Ban) {
@@ -67,6 +88,10 @@ impl State {
                 self.by_target.remove(&ban.target);
             }
         }
+        if let Some(t) = ban.expires_at {
+            self.expiries.remove(&(t, ban.id));
+        }
+        self.counts[kind_index(ban.target.kind())] -= 1;
     }
 
     fn remove(&mut self, id: i64) -> Option<Ban> {
@@ -195,10 +220,10 @@ impl IndexWriter {
     pub(crate) fn sweep_expired(&self, now: DateTime<Utc>) -> Vec<Ban> {
         let mut state = self.lock();
         let expired: Vec<i64> = state
-            .by_id
-            .values()
-            .filter(|b| !b.is_active_at(now))
-            .map(|b| b.id)
+            .expiries
+            .iter()
+            .take_while(|(t, _)| *t <= now)
+            .map(|(_, id)| *id)
             .collect();
         let bans: Vec<Ban> = expired
             .into_iter()
@@ -212,21 +237,12 @@ impl IndexWriter {
 
     /// The earliest expiry among known bans, to schedule the next sweep.
     pub(crate) fn next_expiry(&self) -> Option<DateTime<Utc>> {
-        self.lock()
-            .by_id
-            .values()
-            .filter_map(|b| b.expires_at)
-            .min()
+        self.lock().expiries.first().map(|(t, _)| *t)
     }
 
     /// Number of known bans per kind, in [`BanKind::ALL`] order.
     pub(crate) fn counts(&self) -> [i64; 3] {
-        let mut counts = [0; 3];
-        for ban in self.lock().by_id.values() {
-            let i = BanKind::ALL.iter().position(|k| *k == ban.target.kind());
-            counts[i.expect("every kind is listed")] += 1;
-        }
-        counts
+        self.lock().counts
     }
 }
 
@@ -284,5 +300,22 @@ mod tests {
         let ip = "10.1.1.1".parse().unwrap();
         assert!(!w.shared.load().ip_banned(ip, &mut Lazy::new(far)));
         assert_eq!(w.counts(), [0, 1, 0]);
+    }
+
+    #[test]
+    fn sweeps_take_only_expired_bans_in_expiry_order() {
+        let w = writer();
+        let now = Utc::now();
+        for (id, secs) in [(1, -2), (2, 30), (3, -1)] {
+            let mut b = ban(id, &format!("10.0.0.{id}"));
+            b.expires_at = Some(now + chrono::Duration::seconds(secs));
+            w.upsert(b);
+        }
+        w.upsert(ban(4, "10.0.0.4"));
+        assert_eq!(w.next_expiry(), Some(now - chrono::Duration::seconds(2)));
+        let swept: Vec<i64> = w.sweep_expired(now).iter().map(|b| b.id).collect();
+        assert_eq!(swept, [1, 3]);
+        assert_eq!(w.next_expiry(), Some(now + chrono::Duration::seconds(30)));
+        assert_eq!(w.counts(), [2, 0, 0]);
     }
 }
