@@ -61,3 +61,21 @@ CREATE TABLE control_score_events (
 
 CREATE INDEX control_score_events_peer ON control_score_events (peer, id DESC);
 CREATE INDEX control_score_events_at ON control_score_events (at);
+
+-- A version bumped by every statement that changes bans: a relay whose index was built at the
+-- current version can skip the periodic full reload.
+CREATE TABLE control_meta (
+    id            BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+    bans_version  BIGINT  NOT NULL
+);
+INSERT INTO control_meta (bans_version) VALUES (0);
+
+CREATE FUNCTION control_bans_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE control_meta SET bans_version = bans_version + 1;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER control_bans_bump AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON control_bans
+    FOR EACH STATEMENT EXECUTE FUNCTION control_bans_bump();

@@ -31,3 +31,24 @@ CREATE TABLE control_score_events (
 
 CREATE INDEX control_score_events_peer ON control_score_events (peer, id DESC);
 CREATE INDEX control_score_events_at ON control_score_events (at);
+
+-- A version bumped by every change to bans: an index built at the current version can skip
+-- the periodic full reload.
+CREATE TABLE control_meta (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    bans_version  INTEGER NOT NULL
+);
+INSERT INTO control_meta (id, bans_version) VALUES (1, 0);
+
+CREATE TRIGGER control_bans_bump_insert AFTER INSERT ON control_bans
+BEGIN
+    UPDATE control_meta SET bans_version = bans_version + 1;
+END;
+CREATE TRIGGER control_bans_bump_update AFTER UPDATE ON control_bans
+BEGIN
+    UPDATE control_meta SET bans_version = bans_version + 1;
+END;
+CREATE TRIGGER control_bans_bump_delete AFTER DELETE ON control_bans
+BEGIN
+    UPDATE control_meta SET bans_version = bans_version + 1;
+END;

@@ -38,6 +38,8 @@ pub(super) struct Inner {
     pub(super) tracker: TaskTracker,
     /// Wakes the sync loop when the index changed, so it reschedules the expiry sweep.
     pub(super) index_changed: Notify,
+    /// Bans version of the last full reload; a reconcile finding the same version skips it.
+    synced: AtomicI64,
     /// Next id for a provisional (not yet stored) automatic ban; counts down from -1.
     pub(super) next_provisional: AtomicI64,
 }
@@ -84,10 +86,11 @@ impl Control {
             .map_err(ControlError::DataDir)?;
         let store = open_store(cfg, data_dir).await?;
         let active = store.active_bans(Utc::now()).await?;
+        let synced = AtomicI64::new(active.version);
         let scores = ScoreBook::new(cfg, store.load_scores().await?);
         let gate = Gatekeeper::default();
         let index = IndexWriter::new(gate.shared());
-        index.replace_all(active, Utc::now(), 0);
+        index.replace_all(active.bans, Utc::now(), 0);
         let inner = Arc::new(Inner {
             cfg: cfg.clone(),
             store,
@@ -100,6 +103,7 @@ impl Control {
             cancel,
             tracker: tracker.clone(),
             index_changed: Notify::new(),
+            synced,
             next_provisional: AtomicI64::new(-1),
         });
         inner.metrics.set_active(inner.index.counts());
@@ -188,9 +192,10 @@ impl Control {
         self.inner.op("bans_covering", fut).await
     }
 
-    /// Rebuilds the index from the store now (also done periodically).
+    /// Rebuilds the index from the store now (also done periodically, skipped then when the
+    /// store's bans version has not moved since the last reload).
     pub async fn reconcile(&self) -> Result<(), ControlError> {
-        self.inner.reconcile().await
+        self.inner.reconcile(true).await
     }
 }
 
@@ -237,12 +242,18 @@ impl Inner {
         self.changed(event.into_iter().collect());
     }
 
-    /// Makes the index equal to the store's active bans.
-    pub(super) async fn reconcile(&self) -> Result<(), ControlError> {
+    /// Makes the index equal to the store's active bans, unless (`force` unset) nothing
+    /// changed since the last reload.
+    pub(super) async fn reconcile(&self, force: bool) -> Result<(), ControlError> {
+        let version = self.op("bans_version", self.store.bans_version()).await?;
+        if !force && version == self.synced.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         let seen = self.index.epoch();
         let now = Utc::now();
         let active = self.op("active_bans", self.store.active_bans(now)).await?;
-        self.changed(self.index.replace_all(active, now, seen));
+        self.changed(self.index.replace_all(active.bans, now, seen));
+        self.synced.store(active.version, Ordering::Relaxed);
         Ok(())
     }
 }

@@ -29,7 +29,7 @@ pub(super) async fn sync_loop(inner: Arc<Inner>, mut rx: mpsc::Receiver<StoreCha
             _ = inner.cancel.cancelled() => return,
             Some(change) = rx.recv() => apply_changes(&inner, change, &mut rx).await,
             _ = reconcile.tick() => {
-                if let Err(e) = inner.reconcile().await {
+                if let Err(e) = inner.reconcile(false).await {
                     tracing::debug!(error = %e, "control reconcile failed");
                 }
             }
@@ -69,7 +69,7 @@ async fn apply_changes(inner: &Inner, first: StoreChange, rx: &mut mpsc::Receive
     let resync = batch.len() > MAX_INCREMENTAL || batch.contains(&StoreChange::Resync);
     if resync {
         while rx.try_recv().is_ok() {}
-        if let Err(e) = inner.reconcile().await {
+        if let Err(e) = inner.reconcile(true).await {
             tracing::debug!(error = %e, "control resync failed; the periodic reconcile retries");
         }
         return;

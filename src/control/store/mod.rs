@@ -73,6 +73,15 @@ impl StoreError {
     }
 }
 
+/// The active bans and the bans version they were read at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveBans {
+    /// Active bans, ordered by id.
+    pub bans: Vec<Ban>,
+    /// The bans version of this snapshot.
+    pub version: i64,
+}
+
 /// A change another writer made, as announced by the store's change feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreChange {
@@ -103,8 +112,11 @@ pub trait ControlStore: Send + Sync + 'static {
     async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, StoreError>;
     /// Deletes every ban, active or expired; returns how many there were.
     async fn clear_bans(&self) -> Result<u64, StoreError>;
-    /// Every ban active at `now` (what the index is built from).
-    async fn active_bans(&self, now: DateTime<Utc>) -> Result<Vec<Ban>, StoreError>;
+    /// Every ban active at `now` (what the index is built from), with the bans version it
+    /// was read at (one consistent snapshot).
+    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError>;
+    /// The current bans version, bumped by every change to bans.
+    async fn bans_version(&self) -> Result<i64, StoreError>;
     /// Active IP and CIDR bans covering `ip`.
     async fn bans_covering(&self, ip: IpAddr, now: DateTime<Utc>) -> Result<Vec<Ban>, StoreError>;
     /// Writes scores and appends score events.

@@ -13,7 +13,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::{ban_from_row, merged_expiry, peer_from_row, ControlStore, StoreChange, StoreError};
+use super::{
+    ban_from_row, merged_expiry, peer_from_row, ActiveBans, ControlStore, StoreChange, StoreError,
+};
 use crate::control::ban::{Ban, BanFilter, BanPage, BanRecord};
 use crate::control::config::ControlConfig;
 use crate::control::score::{ScoreEventRecord, ScoreRecord};
@@ -181,16 +183,33 @@ impl ControlStore for PgStore {
         Ok(n as u64)
     }
 
-    async fn active_bans(&self, now: DateTime<Utc>) -> Result<Vec<Ban>, StoreError> {
+    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError> {
+        // one snapshot for the version and the rows
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await?;
+        let version = sqlx::query_scalar("SELECT bans_version FROM control_meta")
+            .fetch_one(&mut *tx)
+            .await?;
         let sql = format!(
             "SELECT {BAN_COLUMNS} FROM control_bans \
              WHERE expires_at IS NULL OR expires_at > $1 ORDER BY id"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(now)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await?;
-        bans(&rows)
+        tx.commit().await?;
+        Ok(ActiveBans {
+            bans: bans(&rows)?,
+            version,
+        })
+    }
+
+    async fn bans_version(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT bans_version FROM control_meta";
+        Ok(sqlx::query_scalar(sql).fetch_one(&self.pool).await?)
     }
 
     async fn bans_covering(&self, ip: IpAddr, now: DateTime<Utc>) -> Result<Vec<Ban>, StoreError> {

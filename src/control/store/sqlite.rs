@@ -11,7 +11,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::sqlite::{SqliteRow, SqliteSynchronous};
 use sqlx::Row;
 
-use super::{ban_from_row, merged_expiry, peer_from_row, ControlStore, StoreError};
+use super::{ban_from_row, merged_expiry, peer_from_row, ActiveBans, ControlStore, StoreError};
 use crate::control::ban::{Ban, BanFilter, BanPage, BanRecord};
 use crate::control::config::ControlConfig;
 use crate::control::score::{ScoreEventRecord, ScoreRecord};
@@ -178,12 +178,30 @@ impl ControlStore for SqliteStore {
         Ok(done.rows_affected())
     }
 
-    async fn active_bans(&self, now: DateTime<Utc>) -> Result<Vec<Ban>, StoreError> {
+    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError> {
+        // a read transaction sees one snapshot for the version and the rows
+        let mut tx = self.pool.begin().await?;
+        let version = sqlx::query_scalar("SELECT bans_version FROM control_meta")
+            .fetch_one(&mut *tx)
+            .await?;
         let sql = format!(
             "SELECT {BAN_COLUMNS} FROM control_bans \
              WHERE expires_at IS NULL OR expires_at > ?1 ORDER BY id"
         );
-        self.fetch_bans(sql, now).await
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ms(now))
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(ActiveBans {
+            bans: bans(&rows)?,
+            version,
+        })
+    }
+
+    async fn bans_version(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT bans_version FROM control_meta";
+        Ok(sqlx::query_scalar(sql).fetch_one(&self.pool).await?)
     }
 
     async fn bans_covering(&self, ip: IpAddr, now: DateTime<Utc>) -> Result<Vec<Ban>, StoreError> {
