@@ -7,6 +7,7 @@ pub mod app;
 pub mod chain;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod events;
 pub mod feeder;
 pub mod gateway;

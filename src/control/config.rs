@@ -1,0 +1,90 @@
+//! The `[control]` section of the configuration: where bans and scores live and how peer
+//! scores turn into automatic bans.
+
+use std::time::Duration;
+
+use libp2p::PeerId;
+use serde::{Deserialize, Serialize};
+
+use crate::control::score::ScoreWeights;
+
+/// Control-plane settings (section `[control]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ControlConfig {
+    /// Postgres URL shared by the fleet (`postgres://user@host/db`). Default: none, meaning an
+    /// embedded SQLite store at `<data_dir>/control.sqlite`.
+    pub database_url: Option<String>,
+    /// How often the index is rebuilt from the store, repairing missed notifications.
+    /// Default `10s`.
+    #[serde(with = "humantime_serde")]
+    pub reconcile_interval: Duration,
+    /// How long a store operation may wait for a connection before failing as unavailable.
+    /// Default `3s`.
+    #[serde(with = "humantime_serde")]
+    pub store_timeout: Duration,
+    /// Maximum connections in the store pool. Default `4`.
+    pub max_connections: u32,
+    /// Score at or below which a peer is banned automatically (negative). Default `-100`.
+    pub ban_threshold: f64,
+    /// Highest score good behaviour can earn (positive). Default `20`.
+    pub max_score: f64,
+    /// Time for a score to decay halfway back to zero. Default `10m`.
+    #[serde(with = "humantime_serde")]
+    pub decay_half_life: Duration,
+    /// Duration of an automatic ban. Default `24h`.
+    #[serde(with = "humantime_serde")]
+    pub auto_ban_duration: Duration,
+    /// Also ban the peer's IP address on an automatic ban. Default `false`.
+    pub auto_ban_ip: bool,
+    /// Peer ids never banned automatically (the fleet's own relays). Default empty.
+    #[serde(with = "peer_ids")]
+    pub trusted_peers: Vec<PeerId>,
+    /// How often changed scores are written to the store. Default `30s`.
+    #[serde(with = "humantime_serde")]
+    pub flush_interval: Duration,
+    /// Score events kept per peer in memory (and returned with a score). Default `16`.
+    pub history_len: usize,
+    /// Weight of each score event.
+    pub weights: ScoreWeights,
+}
+
+impl Default for ControlConfig {
+    fn default() -> Self {
+        ControlConfig {
+            database_url: None,
+            reconcile_interval: Duration::from_secs(10),
+            store_timeout: Duration::from_secs(3),
+            max_connections: 4,
+            ban_threshold: -100.0,
+            max_score: 20.0,
+            decay_half_life: Duration::from_secs(600),
+            auto_ban_duration: Duration::from_secs(24 * 3600),
+            auto_ban_ip: false,
+            trusted_peers: Vec::new(),
+            flush_interval: Duration::from_secs(30),
+            history_len: 16,
+            weights: ScoreWeights::default(),
+        }
+    }
+}
+
+/// Peer ids as their base58 strings (libp2p's own serde support is not enabled).
+mod peer_ids {
+    use libp2p::PeerId;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(peers: &[PeerId], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(peers.iter().map(|p| p.to_string()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PeerId>, D::Error> {
+        let raw = Vec::<String>::deserialize(d)?;
+        raw.iter()
+            .map(|s| {
+                s.parse()
+                    .map_err(|e| D::Error::custom(format!("peer id `{s}`: {e}")))
+            })
+            .collect()
+    }
+}

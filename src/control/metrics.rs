@@ -1,0 +1,135 @@
+//! Control-plane metrics: active bans per kind, penalties and automatic bans per reason, and
+//! store operations/errors, registered in the shared registry.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use crate::control::ban::BanKind;
+
+/// Label: the kind of ban (`ip`, `cidr`, `peer`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabel {
+    /// Ban kind.
+    pub kind: &'static str,
+}
+
+/// Label: a score event name or auto-ban cause.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    /// Event name (see `ScoreEvent::name`).
+    pub reason: &'static str,
+}
+
+/// Labels `{store, op}`; the same shape as the other stores' counters.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StoreLabels {
+    /// Which store (`control` here).
+    pub store: &'static str,
+    /// Operation (`add_ban`, `save_scores`, ...).
+    pub op: &'static str,
+}
+
+/// `wharf_store_operations_total{store,op}` and `wharf_store_errors_total{store,op}`.
+///
+/// These two families are shared by every store of the node: register them once and hand
+/// clones to each store (see [`ControlMetrics::register_with_store`]); registering them twice
+/// in one registry would duplicate the metric families.
+#[derive(Clone, Debug, Default)]
+pub struct StoreMetrics {
+    /// Operations attempted.
+    pub operations: Family<StoreLabels, Counter>,
+    /// Operations that failed.
+    pub errors: Family<StoreLabels, Counter>,
+}
+
+impl StoreMetrics {
+    /// Creates the counters and registers them in the shared registry.
+    pub fn register(registry: &mut Registry) -> Self {
+        let m = Self::default();
+        registry.register(
+            "wharf_store_operations",
+            "Store operations, by store and operation",
+            m.operations.clone(),
+        );
+        registry.register(
+            "wharf_store_errors",
+            "Failed store operations, by store and operation",
+            m.errors.clone(),
+        );
+        m
+    }
+
+    /// Counts one `op` on `store`, and an error when `failed`.
+    pub fn observe(&self, store: &'static str, op: &'static str, failed: bool) {
+        let labels = StoreLabels { store, op };
+        self.operations.get_or_create(&labels).inc();
+        if failed {
+            self.errors.get_or_create(&labels).inc();
+        }
+    }
+}
+
+/// Handles to the control-plane metrics.
+#[derive(Clone, Debug, Default)]
+pub struct ControlMetrics {
+    /// `wharf_bans_active{kind}`: bans currently in the index.
+    pub bans_active: Family<KindLabel, Gauge>,
+    /// `wharf_penalties_total{reason}`: score events applied.
+    pub penalties: Family<ReasonLabel, Counter>,
+    /// `wharf_auto_bans_total{reason}`: automatic bans, by the event that crossed the threshold.
+    pub auto_bans: Family<ReasonLabel, Counter>,
+    /// The node's shared store counters, used with `store="control"`.
+    pub store: StoreMetrics,
+}
+
+impl ControlMetrics {
+    /// Registers the control metrics and the store counters (use this when no other store
+    /// registered them; otherwise [`ControlMetrics::register_with_store`]).
+    pub fn register(registry: &mut Registry) -> Self {
+        let store = StoreMetrics::register(registry);
+        Self::register_with_store(registry, store)
+    }
+
+    /// Registers the control metrics, counting store operations in the already registered
+    /// `store` families. Counters get their `_total` suffix from the encoder.
+    pub fn register_with_store(registry: &mut Registry, store: StoreMetrics) -> Self {
+        let m = ControlMetrics {
+            store,
+            ..ControlMetrics::default()
+        };
+        registry.register(
+            "wharf_bans_active",
+            "Active bans by kind",
+            m.bans_active.clone(),
+        );
+        registry.register(
+            "wharf_penalties",
+            "Peer score events applied, by event",
+            m.penalties.clone(),
+        );
+        registry.register(
+            "wharf_auto_bans",
+            "Automatic bans from peer scores, by the event that crossed the threshold",
+            m.auto_bans.clone(),
+        );
+        m
+    }
+
+    /// Sets the active-ban gauges from counts in [`BanKind::ALL`] order.
+    pub(crate) fn set_active(&self, counts: [i64; 3]) {
+        for (kind, n) in BanKind::ALL.iter().zip(counts) {
+            let label = KindLabel {
+                kind: kind.as_str(),
+            };
+            self.bans_active.get_or_create(&label).set(n);
+        }
+    }
+
+    /// Counts one store operation and, if it failed, one error.
+    pub(crate) fn store_op(&self, op: &'static str, ok: bool) {
+        self.store.observe("control", op, !ok);
+    }
+}

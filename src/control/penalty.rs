@@ -1,0 +1,141 @@
+//! Peer scoring on the `Control` handle: penalties from the swarm update the in-memory score
+//! book synchronously; crossing the threshold enforces a provisional ban at once and persists
+//! it in the background, retrying through store outages.
+
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use chrono::Utc;
+use libp2p::PeerId;
+
+use super::ban::{Ban, BanRecord, BanTarget, Expiry, NewBan};
+use super::metrics::ReasonLabel;
+use super::score::{log_penalty, PeerScore, ScoreEvent, ScoreEventRecord};
+use super::service::Inner;
+use super::{Control, ControlError, ControlEvent};
+
+impl Control {
+    /// Applies a score event to `peer` (synchronous, in memory; cheap enough for the swarm
+    /// loop). Crossing the threshold bans the peer at once (the store write is spawned).
+    pub fn penalise(&self, peer: PeerId, addr: Option<IpAddr>, event: ScoreEvent) {
+        let inner = self.inner();
+        let applied = inner.scores.apply(peer, event, Utc::now());
+        let label = ReasonLabel {
+            reason: event.name(),
+        };
+        inner.metrics.penalties.get_or_create(&label).inc();
+        log_penalty(&peer, addr, event, &applied);
+        let _ = inner.events.send(ControlEvent::Penalised {
+            peer,
+            addr,
+            reason: event.name().into(),
+            delta: applied.delta,
+            score: applied.score,
+        });
+        if let Some(reason) = applied.auto_ban {
+            inner.metrics.auto_bans.get_or_create(&label).inc();
+            inner.auto_ban(peer, addr, applied.score, reason);
+        }
+    }
+
+    /// Every known peer score, decay applied.
+    pub fn scores(&self) -> Vec<PeerScore> {
+        self.inner().scores.all(Utc::now())
+    }
+
+    /// One peer's score with its recent history.
+    pub fn score(&self, peer: &PeerId) -> Option<PeerScore> {
+        self.inner().scores.get(peer, Utc::now())
+    }
+
+    /// Forgets a peer's score, in memory and in the store.
+    pub async fn reset_score(&self, peer: &PeerId) -> Result<(), ControlError> {
+        let inner = self.inner();
+        inner.scores.reset(peer);
+        inner.op("reset_score", inner.store.reset_score(peer)).await
+    }
+
+    /// The last `limit` persisted score events of a peer, oldest first.
+    pub async fn score_history(
+        &self,
+        peer: &PeerId,
+        limit: u32,
+    ) -> Result<Vec<ScoreEventRecord>, ControlError> {
+        let fut = self.inner().store.score_history(peer, limit);
+        self.inner().op("score_history", fut).await
+    }
+
+    /// Writes changed scores now (also done periodically and on shutdown).
+    pub async fn flush_scores(&self) -> Result<(), ControlError> {
+        self.inner().flush().await
+    }
+}
+
+impl Inner {
+    /// Writes dirty scores; on failure they stay dirty for the next attempt.
+    pub(super) async fn flush(&self) -> Result<(), ControlError> {
+        let (records, events) = self.scores.take_dirty();
+        if records.is_empty() && events.is_empty() {
+            return Ok(());
+        }
+        let res = self
+            .op("save_scores", self.store.save_scores(&records, &events))
+            .await;
+        if res.is_err() {
+            self.scores.restore(&records, events);
+        }
+        res
+    }
+
+    /// Bans a peer (and optionally its address) that crossed the threshold: enforced at once
+    /// through provisional index entries, persisted by a retrying task.
+    fn auto_ban(self: &Arc<Self>, peer: PeerId, addr: Option<IpAddr>, score: f64, reason: String) {
+        tracing::warn!(%peer, addr = ?addr, score, %reason, "peer auto-banned");
+        let _ = self.events.send(ControlEvent::AutoBanned {
+            peer,
+            addr,
+            score,
+            reason: reason.clone(),
+        });
+        let mut targets = vec![BanTarget::Peer(peer)];
+        if let (true, Some(ip)) = (self.cfg.auto_ban_ip, addr) {
+            targets.push(BanTarget::Ip(ip.to_canonical()));
+        }
+        for target in targets {
+            let new = NewBan {
+                target,
+                reason: reason.clone(),
+                created_by: "auto".into(),
+                expiry: Expiry::For(self.cfg.auto_ban_duration),
+            };
+            self.provisional(new);
+        }
+    }
+
+    fn provisional(self: &Arc<Self>, new: NewBan) {
+        let now = Utc::now();
+        let Ok(expires_at) = new.expiry.resolve(now) else {
+            return tracing::error!("auto_ban_duration must be greater than zero");
+        };
+        let ban = Ban {
+            id: self.next_provisional.fetch_sub(1, Ordering::Relaxed),
+            target: new.target,
+            reason: new.reason.clone(),
+            created_by: new.created_by.clone(),
+            created_at: now,
+            expires_at,
+        };
+        let rec = BanRecord {
+            target: ban.target,
+            reason: ban.reason.clone(),
+            created_by: ban.created_by.clone(),
+            created_at: now,
+            expires_at,
+        };
+        let id = ban.id;
+        self.upsert(ban, None);
+        self.tracker
+            .spawn(super::tasks::persist_auto_ban(self.clone(), id, rec));
+    }
+}

@@ -1,0 +1,259 @@
+//! The `Control` handle: ban and score operations for the API and the swarm, on top of the
+//! store, the index and the score book. Background work lives in `tasks`.
+
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+
+use chrono::Utc;
+use prometheus_client::registry::Registry;
+use tokio::sync::{broadcast, mpsc, Notify};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::ban::{Ban, BanFilter, BanPage, BanRecord, NewBan};
+use super::index::{Gatekeeper, IndexWriter};
+use super::metrics::ControlMetrics;
+use super::score::ScoreBook;
+use super::store::{open_store, ControlStore, StoreError};
+use super::{ControlConfig, ControlError, ControlEvent};
+
+/// Capacity of the event broadcast; slow subscribers see `Lagged` rather than grow memory.
+const EVENT_CAPACITY: usize = 1024;
+/// Capacity of the store change feed.
+const FEED_CAPACITY: usize = 1024;
+
+/// Shared state of one relay's control plane.
+pub(super) struct Inner {
+    pub(super) cfg: ControlConfig,
+    pub(super) store: Box<dyn ControlStore>,
+    pub(super) gate: Gatekeeper,
+    pub(super) index: IndexWriter,
+    pub(super) scores: ScoreBook,
+    pub(super) events: broadcast::Sender<ControlEvent>,
+    pub(super) metrics: ControlMetrics,
+    pub(super) healthy: AtomicBool,
+    pub(super) cancel: CancellationToken,
+    pub(super) tracker: TaskTracker,
+    /// Wakes the sync loop when the index changed, so it reschedules the expiry sweep.
+    pub(super) index_changed: Notify,
+    /// Bans version of the last full reload; a reconcile finding the same version skips it.
+    synced: AtomicI64,
+    /// Next id for a provisional (not yet stored) automatic ban; counts down from -1.
+    pub(super) next_provisional: AtomicI64,
+}
+
+/// Cheap clonable handle to the control plane.
+#[derive(Clone)]
+pub struct Control {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Control").finish_non_exhaustive()
+    }
+}
+
+impl Control {
+    /// Opens the store (migrating it), loads bans and scores, and starts the background
+    /// tasks (change feed, reconcile, expiry sweep, score flush) on `tracker`. When `cancel`
+    /// fires, scores are flushed and the store is closed.
+    pub async fn open(
+        cfg: &ControlConfig,
+        data_dir: &Path,
+        registry: &mut Registry,
+        cancel: CancellationToken,
+        tracker: &TaskTracker,
+    ) -> Result<Control, ControlError> {
+        let metrics = ControlMetrics::register(registry);
+        Self::open_with_metrics(cfg, data_dir, metrics, cancel, tracker).await
+    }
+
+    /// Like [`Control::open`] with metrics registered by the caller (e.g. with
+    /// [`ControlMetrics::register_with_store`] when another store already registered the
+    /// shared store counters).
+    pub async fn open_with_metrics(
+        cfg: &ControlConfig,
+        data_dir: &Path,
+        metrics: ControlMetrics,
+        cancel: CancellationToken,
+        tracker: &TaskTracker,
+    ) -> Result<Control, ControlError> {
+        tokio::fs::create_dir_all(data_dir)
+            .await
+            .map_err(ControlError::DataDir)?;
+        let store = open_store(cfg, data_dir).await?;
+        let active = store.active_bans(Utc::now()).await?;
+        let synced = AtomicI64::new(active.version);
+        let scores = ScoreBook::new(cfg, store.load_scores().await?);
+        let gate = Gatekeeper::default();
+        let index = IndexWriter::new(gate.shared());
+        index.replace_all(active.bans, Utc::now(), 0);
+        let inner = Arc::new(Inner {
+            cfg: cfg.clone(),
+            store,
+            gate,
+            index,
+            scores,
+            events: broadcast::channel(EVENT_CAPACITY).0,
+            metrics,
+            healthy: AtomicBool::new(true),
+            cancel,
+            tracker: tracker.clone(),
+            index_changed: Notify::new(),
+            synced,
+            next_provisional: AtomicI64::new(-1),
+        });
+        inner.metrics.set_active(inner.index.counts());
+        let (tx, rx) = mpsc::channel(FEED_CAPACITY);
+        inner.store.spawn_feed(tx, inner.cancel.clone(), tracker);
+        tracker.spawn(super::tasks::sync_loop(inner.clone(), rx));
+        tracker.spawn(super::tasks::flush_loop(inner.clone()));
+        Ok(Control { inner })
+    }
+
+    pub(super) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+
+    /// The lock-free gate for the connection path.
+    pub fn gatekeeper(&self) -> Gatekeeper {
+        self.inner.gate.clone()
+    }
+
+    /// Events for changes made by this relay and by the rest of the fleet.
+    pub fn subscribe(&self) -> broadcast::Receiver<ControlEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Whether the last store operation succeeded (false during an outage).
+    pub fn store_healthy(&self) -> bool {
+        self.inner.healthy.load(Ordering::Relaxed)
+    }
+
+    /// Adds a ban, or extends the active ban on the same target (never shortening it).
+    pub async fn add_ban(&self, new: NewBan) -> Result<Ban, ControlError> {
+        let now = Utc::now();
+        let rec = BanRecord {
+            expires_at: new.expiry.resolve(now)?,
+            target: new.target,
+            reason: new.reason,
+            created_by: new.created_by,
+            created_at: now,
+        };
+        let ban = self
+            .inner
+            .op("add_ban", self.inner.store.add_ban(&rec, now))
+            .await?;
+        self.inner.upsert(ban.clone(), None);
+        Ok(ban)
+    }
+
+    /// Removes a ban by id; `None` if there is no such ban.
+    pub async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, ControlError> {
+        let removed = self
+            .inner
+            .op("remove_ban", self.inner.store.remove_ban(id))
+            .await?;
+        if let Some(ban) = self.inner.index.remove(id) {
+            self.inner.changed(vec![ControlEvent::BanRemoved(ban)]);
+        }
+        Ok(removed)
+    }
+
+    /// Removes every ban (active and expired); returns how many were stored.
+    pub async fn clear_bans(&self) -> Result<u64, ControlError> {
+        let seen = self.inner.index.epoch();
+        let n = self
+            .inner
+            .op("clear_bans", self.inner.store.clear_bans())
+            .await?;
+        let events = self.inner.index.replace_all(Vec::new(), Utc::now(), seen);
+        self.inner.changed(events);
+        Ok(n)
+    }
+
+    /// One ban by id, active or expired.
+    pub async fn get_ban(&self, id: i64) -> Result<Option<Ban>, ControlError> {
+        self.inner.op("get_ban", self.inner.store.get_ban(id)).await
+    }
+
+    /// A page of bans.
+    pub async fn list_bans(&self, filter: &BanFilter) -> Result<BanPage, ControlError> {
+        let fut = self.inner.store.list_bans(filter, Utc::now());
+        self.inner.op("list_bans", fut).await
+    }
+
+    /// Active IP/CIDR bans covering `ip` (answered by the store's containment index).
+    pub async fn bans_covering(&self, ip: IpAddr) -> Result<Vec<Ban>, ControlError> {
+        let fut = self.inner.store.bans_covering(ip, Utc::now());
+        self.inner.op("bans_covering", fut).await
+    }
+
+    /// Rebuilds the index from the store now (also done periodically, skipped then when the
+    /// store's bans version has not moved since the last reload).
+    pub async fn reconcile(&self) -> Result<(), ControlError> {
+        self.inner.reconcile(true).await
+    }
+}
+
+impl Inner {
+    /// Runs a store operation, counting it and tracking store health.
+    pub(super) async fn op<T>(
+        &self,
+        name: &'static str,
+        fut: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, ControlError> {
+        let res = fut.await;
+        self.metrics.store_op(name, res.is_ok());
+        match &res {
+            Ok(_) => self.healthy.store(true, Ordering::Relaxed),
+            Err(e) if e.is_unavailable() => self.healthy.store(false, Ordering::Relaxed),
+            Err(e) => tracing::warn!(op = name, error = %e, "control store operation failed"),
+        }
+        res.map_err(ControlError::from)
+    }
+
+    /// Publishes events and refreshes the active-ban gauges.
+    pub(super) fn changed(&self, events: Vec<ControlEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        self.metrics.set_active(self.index.counts());
+        self.index_changed.notify_one();
+        for event in events {
+            let _ = self.events.send(event);
+        }
+    }
+
+    /// Puts one ban in the index (or drops it if it is no longer active): after a local
+    /// write (`seen = None`), or as read from the store after epoch `seen`.
+    pub(super) fn upsert(&self, ban: Ban, seen: Option<u64>) {
+        if !ban.is_active_at(Utc::now()) {
+            let gone = self.index.remove(ban.id).map(ControlEvent::BanExpired);
+            return self.changed(gone.into_iter().collect());
+        }
+        let event = match seen {
+            None => self.index.upsert(ban),
+            Some(seen) => self.index.upsert_since(ban, seen),
+        };
+        self.changed(event.into_iter().collect());
+    }
+
+    /// Makes the index equal to the store's active bans, unless (`force` unset) nothing
+    /// changed since the last reload.
+    pub(super) async fn reconcile(&self, force: bool) -> Result<(), ControlError> {
+        let version = self.op("bans_version", self.store.bans_version()).await?;
+        if !force && version == self.synced.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let seen = self.index.epoch();
+        let now = Utc::now();
+        let active = self.op("active_bans", self.store.active_bans(now)).await?;
+        self.changed(self.index.replace_all(active.bans, now, seen));
+        self.synced.store(active.version, Ordering::Relaxed);
+        Ok(())
+    }
+}

@@ -1,0 +1,211 @@
+//! Persistence of bans and scores behind one interface with two implementations: Postgres
+//! (production, shared by a fleet, with change notifications) and SQLite (zero-setup default).
+
+mod pg_feed;
+mod postgres;
+mod sqlite;
+
+use std::net::IpAddr;
+use std::path::Path;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use libp2p::PeerId;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::control::ban::{Ban, BanFilter, BanPage, BanRecord, BanTarget};
+use crate::control::config::ControlConfig;
+use crate::control::score::{ScoreEventRecord, ScoreRecord};
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached (connection refused or lost, pool timeout).
+    #[error("control store unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// The database answered with an error.
+    #[error("control store error: {0}")]
+    Database(#[source] sqlx::Error),
+    /// Applying the embedded migrations failed.
+    #[error("control store migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored row does not parse (e.g. a target written by a newer version).
+    #[error("control store row {id} is invalid: {reason}")]
+    Corrupt {
+        /// The row id.
+        id: i64,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        use sqlx::Error::*;
+        match e {
+            Io(_) | Tls(_) | Protocol(_) | PoolTimedOut | PoolClosed | WorkerCrashed => {
+                StoreError::Unavailable(e)
+            }
+            Database(ref db) if is_connection_state(db.code().as_deref()) => {
+                StoreError::Unavailable(e)
+            }
+            e => StoreError::Database(e),
+        }
+    }
+}
+
+/// SQLSTATEs meaning "the server cannot serve you now": connection exceptions (08), operator
+/// intervention such as admin shutdown (57), insufficient resources (53), and a database that
+/// refuses connections (55000) or is gone (3D000).
+fn is_connection_state(code: Option<&str>) -> bool {
+    let class = |c: &str| ["08", "57", "53"].iter().any(|p| c.starts_with(p));
+    code.is_some_and(|c| class(c) || c == "55000" || c == "3D000")
+}
+
+impl StoreError {
+    /// Whether this is an outage (the caller may retry later) rather than a bad request.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+/// The active bans and the bans version they were read at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActiveBans {
+    /// Active bans, ordered by id.
+    pub bans: Vec<Ban>,
+    /// The bans version of this snapshot.
+    pub version: i64,
+}
+
+/// A change another writer made, as announced by the store's change feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChange {
+    /// The ban with this id was inserted or updated.
+    Upserted(i64),
+    /// The ban with this id was deleted.
+    Deleted(i64),
+    /// Anything may have changed (all bans cleared, or notifications were lost while the
+    /// feed was reconnecting): reload everything.
+    Resync,
+}
+
+/// Operations the control plane needs from its database.
+#[async_trait]
+pub trait ControlStore: Send + Sync + 'static {
+    /// Adds a ban; if an active ban has the same target, extends it instead (the later expiry
+    /// wins, permanent beats any; a ban is never shortened; reason and creator are kept).
+    async fn add_ban(&self, rec: &BanRecord, now: DateTime<Utc>) -> Result<Ban, StoreError>;
+    /// One ban by id, active or expired.
+    async fn get_ban(&self, id: i64) -> Result<Option<Ban>, StoreError>;
+    /// A page of bans matching `filter`, with the total count.
+    async fn list_bans(
+        &self,
+        filter: &BanFilter,
+        now: DateTime<Utc>,
+    ) -> Result<BanPage, StoreError>;
+    /// Deletes one ban, returning it.
+    async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, StoreError>;
+    /// Deletes every ban, active or expired; returns how many there were.
+    async fn clear_bans(&self) -> Result<u64, StoreError>;
+    /// Every ban active at `now` (what the index is built from), with the bans version it
+    /// was read at (one consistent snapshot).
+    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError>;
+    /// The current bans version, bumped by every change to bans.
+    async fn bans_version(&self) -> Result<i64, StoreError>;
+    /// Active IP and CIDR bans covering `ip`.
+    async fn bans_covering(&self, ip: IpAddr, now: DateTime<Utc>) -> Result<Vec<Ban>, StoreError>;
+    /// Writes scores and appends score events.
+    async fn save_scores(
+        &self,
+        scores: &[ScoreRecord],
+        events: &[(PeerId, ScoreEventRecord)],
+    ) -> Result<(), StoreError>;
+    /// Every stored score.
+    async fn load_scores(&self) -> Result<Vec<ScoreRecord>, StoreError>;
+    /// Deletes one peer's score and its events.
+    async fn reset_score(&self, peer: &PeerId) -> Result<(), StoreError>;
+    /// The last `limit` score events of a peer, oldest first.
+    async fn score_history(
+        &self,
+        peer: &PeerId,
+        limit: u32,
+    ) -> Result<Vec<ScoreEventRecord>, StoreError>;
+    /// Cheap round trip telling whether the database is reachable.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Starts announcing other writers' changes on `tx` (no-op for a single-process store).
+    fn spawn_feed(
+        &self,
+        _tx: mpsc::Sender<StoreChange>,
+        _cancel: CancellationToken,
+        _tracker: &TaskTracker,
+    ) {
+    }
+    /// Closes the connections once everything is flushed.
+    async fn close(&self);
+}
+
+/// Opens the configured store: Postgres when `database_url` is set, otherwise SQLite at
+/// `<data_dir>/control.sqlite`. Migrations are applied before returning.
+pub async fn open_store(
+    cfg: &ControlConfig,
+    data_dir: &Path,
+) -> Result<Box<dyn ControlStore>, StoreError> {
+    match &cfg.database_url {
+        Some(url) => Ok(Box::new(PgStore::connect(url, cfg).await?)),
+        None => Ok(Box::new(
+            SqliteStore::open(&data_dir.join("control.sqlite"), cfg).await?,
+        )),
+    }
+}
+
+/// Builds a [`Ban`] from stored columns, validating the target.
+pub(crate) fn ban_from_row(
+    id: i64,
+    target: &str,
+    reason: String,
+    created_by: String,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<Ban, StoreError> {
+    let target: BanTarget = target.parse().map_err(
+        |e: crate::control::ban::TargetParseError| StoreError::Corrupt {
+            id,
+            reason: e.to_string(),
+        },
+    )?;
+    Ok(Ban {
+        id,
+        target,
+        reason,
+        created_by,
+        created_at,
+        expires_at,
+    })
+}
+
+/// The expiry after merging a request into an existing active ban: never shorter.
+pub(crate) fn merged_expiry(
+    old: Option<DateTime<Utc>>,
+    new: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    match (old, new) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        _ => None,
+    }
+}
+
+/// Parses a stored peer id.
+pub(crate) fn peer_from_row(s: &str) -> Result<PeerId, StoreError> {
+    s.parse().map_err(|e| StoreError::Corrupt {
+        id: 0,
+        reason: format!("peer id `{s}`: {e}"),
+    })
+}
+
+/// Score events older than this are pruned on flush.
+pub(crate) const SCORE_EVENT_RETENTION: chrono::Duration = chrono::Duration::days(7);

@@ -1,0 +1,341 @@
+//! Postgres store: native `cidr` column with a GiST index for containment, triggers that
+//! NOTIFY every change so the fleet stays in step (see `pg_feed`).
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use libp2p::PeerId;
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::Row;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::{
+    ban_from_row, merged_expiry, peer_from_row, ActiveBans, ControlStore, StoreChange, StoreError,
+};
+use crate::control::ban::{Ban, BanFilter, BanPage, BanRecord};
+use crate::control::config::ControlConfig;
+use crate::control::score::{ScoreEventRecord, ScoreRecord};
+
+const BAN_COLUMNS: &str = "id, target, reason, created_by, created_at, expires_at";
+
+/// The fleet's shared store.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+fn ban(row: &PgRow) -> Result<Ban, StoreError> {
+    ban_from_row(
+        row.try_get("id")?,
+        row.try_get::<&str, _>("target")?,
+        row.try_get("reason")?,
+        row.try_get("created_by")?,
+        row.try_get("created_at")?,
+        row.try_get("expires_at")?,
+    )
+}
+
+fn bans(rows: &[PgRow]) -> Result<Vec<Ban>, StoreError> {
+    rows.iter().map(ban).collect()
+}
+
+impl PgStore {
+    /// Connects lazily-tolerant (the pool retries on use) and applies the migrations.
+    pub async fn connect(url: &str, cfg: &ControlConfig) -> Result<PgStore, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(cfg.max_connections.max(1))
+            .acquire_timeout(cfg.store_timeout)
+            .idle_timeout(Some(Duration::from_secs(300)))
+            .test_before_acquire(true)
+            .connect(url)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    /// The underlying pool (tests use it to inspect connections).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn extend(
+        tx: &mut sqlx::PgConnection,
+        old: Ban,
+        rec: &BanRecord,
+    ) -> Result<Ban, StoreError> {
+        let expires = merged_expiry(old.expires_at, rec.expires_at);
+        if expires == old.expires_at {
+            return Ok(old);
+        }
+        let sql = "UPDATE control_bans SET expires_at = $2 WHERE id = $1 \
+                   RETURNING id, target, reason, created_by, created_at, expires_at";
+        let row = sqlx::query(sql)
+            .bind(old.id)
+            .bind(expires)
+            .fetch_one(tx)
+            .await?;
+        ban(&row)
+    }
+
+    async fn insert(tx: &mut sqlx::PgConnection, rec: &BanRecord) -> Result<Ban, StoreError> {
+        let sql = "INSERT INTO control_bans \
+                   (kind, target, net, reason, created_by, created_at, expires_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                   RETURNING id, target, reason, created_by, created_at, expires_at";
+        let row = sqlx::query(sql)
+            .bind(rec.target.kind().as_str())
+            .bind(rec.target.to_string())
+            .bind(rec.target.network())
+            .bind(&rec.reason)
+            .bind(&rec.created_by)
+            .bind(rec.created_at)
+            .bind(rec.expires_at)
+            .fetch_one(tx)
+            .await?;
+        ban(&row)
+    }
+}
+
+#[async_trait]
+impl ControlStore for PgStore {
+    async fn add_ban(&self, rec: &BanRecord, now: DateTime<Utc>) -> Result<Ban, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // serialise concurrent adds of the same target across the fleet
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(rec.target.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let sql = "SELECT id, target, reason, created_by, created_at, expires_at \
+                   FROM control_bans WHERE target = $1 \
+                   AND (expires_at IS NULL OR expires_at > $2) ORDER BY id LIMIT 1";
+        let existing = sqlx::query(sql)
+            .bind(rec.target.to_string())
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let result = match existing {
+            Some(row) => Self::extend(&mut tx, ban(&row)?, rec).await?,
+            None => Self::insert(&mut tx, rec).await?,
+        };
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    async fn get_ban(&self, id: i64) -> Result<Option<Ban>, StoreError> {
+        let sql = format!("SELECT {BAN_COLUMNS} FROM control_bans WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(ban).transpose()
+    }
+
+    async fn list_bans(&self, f: &BanFilter, now: DateTime<Utc>) -> Result<BanPage, StoreError> {
+        let filter = "($1 OR expires_at IS NULL OR expires_at > $2) \
+                      AND ($3::text IS NULL OR kind = $3)";
+        let kind = f.kind.map(|k| k.as_str());
+        let count = format!("SELECT count(*) FROM control_bans WHERE {filter}");
+        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count))
+            .bind(f.include_expired)
+            .bind(now)
+            .bind(kind)
+            .fetch_one(&self.pool)
+            .await?;
+        let page = format!(
+            "SELECT {BAN_COLUMNS} FROM control_bans WHERE {filter} ORDER BY id OFFSET $4 LIMIT $5"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(page))
+            .bind(f.include_expired)
+            .bind(now)
+            .bind(kind)
+            .bind(f.offset.min(i64::MAX as u64) as i64)
+            .bind(f.limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(BanPage {
+            bans: bans(&rows)?,
+            total: total as u64,
+        })
+    }
+
+    async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, StoreError> {
+        let sql = format!("DELETE FROM control_bans WHERE id = $1 RETURNING {BAN_COLUMNS}");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(ban).transpose()
+    }
+
+    async fn clear_bans(&self) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM control_bans")
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query("TRUNCATE control_bans")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(n as u64)
+    }
+
+    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError> {
+        // one snapshot for the version and the rows
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await?;
+        let version = sqlx::query_scalar("SELECT bans_version FROM control_meta")
+            .fetch_one(&mut *tx)
+            .await?;
+        let sql = format!(
+            "SELECT {BAN_COLUMNS} FROM control_bans \
+             WHERE expires_at IS NULL OR expires_at > $1 ORDER BY id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(ActiveBans {
+            bans: bans(&rows)?,
+            version,
+        })
+    }
+
+    async fn bans_version(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT bans_version FROM control_meta";
+        Ok(sqlx::query_scalar(sql).fetch_one(&self.pool).await?)
+    }
+
+    async fn bans_covering(&self, ip: IpAddr, now: DateTime<Utc>) -> Result<Vec<Ban>, StoreError> {
+        let sql = format!(
+            "SELECT {BAN_COLUMNS} FROM control_bans WHERE net >>= $1 \
+             AND (expires_at IS NULL OR expires_at > $2) ORDER BY id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ipnetwork::IpNetwork::from(ip.to_canonical()))
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?;
+        bans(&rows)
+    }
+
+    async fn save_scores(
+        &self,
+        scores: &[ScoreRecord],
+        events: &[(PeerId, ScoreEventRecord)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for s in scores {
+            sqlx::query(
+                "INSERT INTO control_scores (peer, score, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (peer) DO UPDATE SET score = $2, updated_at = $3",
+            )
+            .bind(s.peer.to_string())
+            .bind(s.score)
+            .bind(s.updated_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (peer, e) in events {
+            sqlx::query(
+                "INSERT INTO control_score_events (peer, at, event, delta, score) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(peer.to_string())
+            .bind(e.at)
+            .bind(&e.event)
+            .bind(e.delta)
+            .bind(e.score)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM control_score_events WHERE at < $1")
+            .bind(Utc::now() - super::SCORE_EVENT_RETENTION)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn load_scores(&self) -> Result<Vec<ScoreRecord>, StoreError> {
+        let rows = sqlx::query("SELECT peer, score, updated_at FROM control_scores")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ScoreRecord {
+                    peer: peer_from_row(r.try_get("peer")?)?,
+                    score: r.try_get("score")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn reset_score(&self, peer: &PeerId) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for sql in [
+            "DELETE FROM control_scores WHERE peer = $1",
+            "DELETE FROM control_score_events WHERE peer = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(peer.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn score_history(
+        &self,
+        peer: &PeerId,
+        limit: u32,
+    ) -> Result<Vec<ScoreEventRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, event, delta, score FROM control_score_events \
+             WHERE peer = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(peer.to_string())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                Ok(ScoreEventRecord {
+                    at: r.try_get("at")?,
+                    event: r.try_get("event")?,
+                    delta: r.try_get("delta")?,
+                    score: r.try_get("score")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn spawn_feed(
+        &self,
+        tx: mpsc::Sender<StoreChange>,
+        cancel: CancellationToken,
+        tracker: &TaskTracker,
+    ) {
+        tracker.spawn(super::pg_feed::run(self.pool.clone(), tx, cancel));
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,322 @@
+//! SQLite store: the zero-setup default for a single relay, a WAL-mode file in the data dir.
+//! Same behaviour as Postgres except there is no fleet, so no change feed.
+
+use std::net::IpAddr;
+use std::path::Path;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use libp2p::PeerId;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteRow, SqliteSynchronous};
+use sqlx::Row;
+
+use super::{ban_from_row, merged_expiry, peer_from_row, ActiveBans, ControlStore, StoreError};
+use crate::control::ban::{Ban, BanFilter, BanPage, BanRecord};
+use crate::control::config::ControlConfig;
+use crate::control::score::{ScoreEventRecord, ScoreRecord};
+
+const BAN_COLUMNS: &str = "id, target, reason, created_by, created_at, expires_at";
+
+/// Single-relay store in one SQLite file.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn time(id: i64, v: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_millis(v).ok_or_else(|| StoreError::Corrupt {
+        id,
+        reason: format!("timestamp {v}"),
+    })
+}
+
+fn ban(row: &SqliteRow) -> Result<Ban, StoreError> {
+    let id: i64 = row.try_get("id")?;
+    let expires: Option<i64> = row.try_get("expires_at")?;
+    ban_from_row(
+        id,
+        row.try_get::<&str, _>("target")?,
+        row.try_get("reason")?,
+        row.try_get("created_by")?,
+        time(id, row.try_get("created_at")?)?,
+        expires.map(|v| time(id, v)).transpose()?,
+    )
+}
+
+fn bans(rows: &[SqliteRow]) -> Result<Vec<Ban>, StoreError> {
+    rows.iter().map(ban).collect()
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies the migrations.
+    pub async fn open(path: &Path, cfg: &ControlConfig) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(cfg.store_timeout);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(cfg.max_connections.max(1))
+            .acquire_timeout(cfg.store_timeout)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    async fn fetch_bans(&self, sql: String, now: DateTime<Utc>) -> Result<Vec<Ban>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ms(now))
+            .fetch_all(&self.pool)
+            .await?;
+        bans(&rows)
+    }
+}
+
+#[async_trait]
+impl ControlStore for SqliteStore {
+    async fn add_ban(&self, rec: &BanRecord, now: DateTime<Utc>) -> Result<Ban, StoreError> {
+        // BEGIN IMMEDIATE takes the write lock up front, serialising concurrent adds
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let sql = format!(
+            "SELECT {BAN_COLUMNS} FROM control_bans WHERE target = ?1 \
+             AND (expires_at IS NULL OR expires_at > ?2) ORDER BY id LIMIT 1"
+        );
+        let existing = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(rec.target.to_string())
+            .bind(ms(now))
+            .fetch_optional(&mut *tx)
+            .await?;
+        let id = match existing {
+            Some(row) => {
+                let old = ban(&row)?;
+                let expires = merged_expiry(old.expires_at, rec.expires_at);
+                sqlx::query("UPDATE control_bans SET expires_at = ?2 WHERE id = ?1")
+                    .bind(old.id)
+                    .bind(expires.map(ms))
+                    .execute(&mut *tx)
+                    .await?;
+                old.id
+            }
+            None => sqlx::query(
+                "INSERT INTO control_bans \
+                 (kind, target, reason, created_by, created_at, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .bind(rec.target.kind().as_str())
+            .bind(rec.target.to_string())
+            .bind(&rec.reason)
+            .bind(&rec.created_by)
+            .bind(ms(rec.created_at))
+            .bind(rec.expires_at.map(ms))
+            .execute(&mut *tx)
+            .await?
+            .last_insert_rowid(),
+        };
+        tx.commit().await?;
+        self.get_ban(id).await?.ok_or(StoreError::Corrupt {
+            id,
+            reason: "ban vanished after insert".into(),
+        })
+    }
+
+    async fn get_ban(&self, id: i64) -> Result<Option<Ban>, StoreError> {
+        let sql = format!("SELECT {BAN_COLUMNS} FROM control_bans WHERE id = ?1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(ban).transpose()
+    }
+
+    async fn list_bans(&self, f: &BanFilter, now: DateTime<Utc>) -> Result<BanPage, StoreError> {
+        let filter = "(?1 OR expires_at IS NULL OR expires_at > ?2) AND (?3 IS NULL OR kind = ?3)";
+        let kind = f.kind.map(|k| k.as_str());
+        let count = format!("SELECT count(*) FROM control_bans WHERE {filter}");
+        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count))
+            .bind(f.include_expired)
+            .bind(ms(now))
+            .bind(kind)
+            .fetch_one(&self.pool)
+            .await?;
+        let page = format!(
+            "SELECT {BAN_COLUMNS} FROM control_bans WHERE {filter} ORDER BY id LIMIT ?5 OFFSET ?4"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(page))
+            .bind(f.include_expired)
+            .bind(ms(now))
+            .bind(kind)
+            .bind(f.offset.min(i64::MAX as u64) as i64)
+            .bind(f.limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(BanPage {
+            bans: bans(&rows)?,
+            total: total as u64,
+        })
+    }
+
+    async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, StoreError> {
+        let sql = format!("DELETE FROM control_bans WHERE id = ?1 RETURNING {BAN_COLUMNS}");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(ban).transpose()
+    }
+
+    async fn clear_bans(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM control_bans")
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError> {
+        // a read transaction sees one snapshot for the version and the rows
+        let mut tx = self.pool.begin().await?;
+        let version = sqlx::query_scalar("SELECT bans_version FROM control_meta")
+            .fetch_one(&mut *tx)
+            .await?;
+        let sql = format!(
+            "SELECT {BAN_COLUMNS} FROM control_bans \
+             WHERE expires_at IS NULL OR expires_at > ?1 ORDER BY id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ms(now))
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(ActiveBans {
+            bans: bans(&rows)?,
+            version,
+        })
+    }
+
+    async fn bans_version(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT bans_version FROM control_meta";
+        Ok(sqlx::query_scalar(sql).fetch_one(&self.pool).await?)
+    }
+
+    async fn bans_covering(&self, ip: IpAddr, now: DateTime<Utc>) -> Result<Vec<Ban>, StoreError> {
+        let sql = format!(
+            "SELECT {BAN_COLUMNS} FROM control_bans WHERE kind IN ('ip', 'cidr') \
+             AND (expires_at IS NULL OR expires_at > ?1) ORDER BY id"
+        );
+        let ip = ip.to_canonical();
+        let all = self.fetch_bans(sql, now).await?;
+        let covers = |b: &Ban| b.target.network().is_some_and(|net| net.contains(ip));
+        Ok(all.into_iter().filter(covers).collect())
+    }
+
+    async fn save_scores(
+        &self,
+        scores: &[ScoreRecord],
+        events: &[(PeerId, ScoreEventRecord)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for s in scores {
+            sqlx::query(
+                "INSERT INTO control_scores (peer, score, updated_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (peer) DO UPDATE SET score = ?2, updated_at = ?3",
+            )
+            .bind(s.peer.to_string())
+            .bind(s.score)
+            .bind(ms(s.updated_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (peer, e) in events {
+            sqlx::query(
+                "INSERT INTO control_score_events (peer, at, event, delta, score) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .bind(peer.to_string())
+            .bind(ms(e.at))
+            .bind(&e.event)
+            .bind(e.delta)
+            .bind(e.score)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM control_score_events WHERE at < ?1")
+            .bind(ms(Utc::now() - super::SCORE_EVENT_RETENTION))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn load_scores(&self) -> Result<Vec<ScoreRecord>, StoreError> {
+        let rows = sqlx::query("SELECT peer, score, updated_at FROM control_scores")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ScoreRecord {
+                    peer: peer_from_row(r.try_get("peer")?)?,
+                    score: r.try_get("score")?,
+                    updated_at: time(0, r.try_get("updated_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn reset_score(&self, peer: &PeerId) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for sql in [
+            "DELETE FROM control_scores WHERE peer = ?1",
+            "DELETE FROM control_score_events WHERE peer = ?1",
+        ] {
+            sqlx::query(sql)
+                .bind(peer.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn score_history(
+        &self,
+        peer: &PeerId,
+        limit: u32,
+    ) -> Result<Vec<ScoreEventRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, event, delta, score FROM control_score_events \
+             WHERE peer = ?1 ORDER BY id DESC LIMIT ?2",
+        )
+        .bind(peer.to_string())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                Ok(ScoreEventRecord {
+                    at: time(0, r.try_get("at")?)?,
+                    event: r.try_get("event")?,
+                    delta: r.try_get("delta")?,
+                    score: r.try_get("score")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

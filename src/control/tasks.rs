@@ -1,0 +1,148 @@
+//! Background work of the control plane, each loop owned by the caller's `TaskTracker` and
+//! stopped by its `CancellationToken`: applying the fleet's change feed, periodic reconcile,
+//! expiry sweeps, score flushes, and persisting automatic bans through outages.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
+
+use super::ban::BanRecord;
+use super::event::ControlEvent;
+use super::service::Inner;
+use super::store::StoreChange;
+
+/// A burst of more changes than this is applied as one full reconcile.
+const MAX_INCREMENTAL: usize = 64;
+/// Longest sleep between expiry sweeps when no ban expires sooner.
+const MAX_SWEEP_WAIT: Duration = Duration::from_secs(60);
+
+/// Applies store changes, reconciles periodically and sweeps expired bans until cancelled.
+pub(super) async fn sync_loop(inner: Arc<Inner>, mut rx: mpsc::Receiver<StoreChange>) {
+    let mut reconcile = tokio::time::interval(inner.cfg.reconcile_interval);
+    reconcile.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    reconcile.tick().await; // the index was just loaded by `open`
+    loop {
+        tokio::select! {
+            _ = inner.cancel.cancelled() => return,
+            Some(change) = rx.recv() => apply_changes(&inner, change, &mut rx).await,
+            _ = reconcile.tick() => {
+                if let Err(e) = inner.reconcile(false).await {
+                    tracing::debug!(error = %e, "control reconcile failed");
+                }
+            }
+            _ = tokio::time::sleep(until_next_expiry(&inner)) => sweep(&inner),
+            _ = inner.index_changed.notified() => {} // reschedule the sweep
+
+        }
+    }
+}
+
+fn until_next_expiry(inner: &Inner) -> Duration {
+    let Some(at) = inner.index.next_expiry() else {
+        return MAX_SWEEP_WAIT;
+    };
+    let wait = (at - Utc::now()).to_std().unwrap_or_default();
+    // one extra millisecond so the ban is past its expiry when we look
+    (wait + Duration::from_millis(1)).min(MAX_SWEEP_WAIT)
+}
+
+fn sweep(inner: &Inner) {
+    let expired = inner.index.sweep_expired(Utc::now());
+    for ban in &expired {
+        tracing::info!(id = ban.id, target = %ban.target, "ban expired");
+    }
+    inner.changed(expired.into_iter().map(ControlEvent::BanExpired).collect());
+}
+
+/// Applies `first` and whatever else is already queued; a big burst becomes one reconcile.
+async fn apply_changes(inner: &Inner, first: StoreChange, rx: &mut mpsc::Receiver<StoreChange>) {
+    let mut batch = vec![first];
+    while batch.len() <= MAX_INCREMENTAL {
+        match rx.try_recv() {
+            Ok(change) => batch.push(change),
+            Err(_) => break,
+        }
+    }
+    let resync = batch.len() > MAX_INCREMENTAL || batch.contains(&StoreChange::Resync);
+    if resync {
+        while rx.try_recv().is_ok() {}
+        if let Err(e) = inner.reconcile(true).await {
+            tracing::debug!(error = %e, "control resync failed; the periodic reconcile retries");
+        }
+        return;
+    }
+    for change in batch {
+        apply_one(inner, change).await;
+    }
+}
+
+async fn apply_one(inner: &Inner, change: StoreChange) {
+    match change {
+        StoreChange::Upserted(id) => {
+            let seen = inner.index.epoch();
+            match inner.op("get_ban", inner.store.get_ban(id)).await {
+                Ok(Some(ban)) => inner.upsert(ban, Some(seen)),
+                Ok(None) => removed(inner, id),
+                Err(e) => tracing::debug!(id, error = %e, "cannot fetch ban; reconcile repairs"),
+            }
+        }
+        StoreChange::Deleted(id) => removed(inner, id),
+        StoreChange::Resync => unreachable!("resync batches are reconciled"),
+    }
+}
+
+fn removed(inner: &Inner, id: i64) {
+    let gone = inner.index.remove(id).map(ControlEvent::BanRemoved);
+    inner.changed(gone.into_iter().collect());
+}
+
+/// Periodically writes scores; on cancellation writes them a last time and closes the store.
+pub(super) async fn flush_loop(inner: Arc<Inner>) {
+    let mut tick = tokio::time::interval(inner.cfg.flush_interval);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = inner.cancel.cancelled() => break,
+            _ = tick.tick() => {
+                if let Err(e) = inner.flush().await {
+                    tracing::warn!(error = %e, "score flush failed; will retry");
+                }
+            }
+        }
+    }
+    if let Err(e) = inner.flush().await {
+        tracing::error!(error = %e, "final score flush failed; recent score changes are lost");
+    }
+    inner.store.close().await;
+}
+
+/// Writes an automatic ban to the store, retrying through outages; then swaps the provisional
+/// index entry `provisional_id` for the stored ban.
+pub(super) async fn persist_auto_ban(inner: Arc<Inner>, provisional_id: i64, rec: BanRecord) {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        let res = inner
+            .op("add_ban", inner.store.add_ban(&rec, Utc::now()))
+            .await;
+        match res {
+            Ok(ban) => {
+                inner.upsert(ban, None);
+                inner.index.remove(provisional_id);
+                return inner.metrics.set_active(inner.index.counts());
+            }
+            Err(super::ControlError::StoreUnavailable(_)) => {}
+            Err(e) => {
+                return tracing::error!(error = %e, "auto-ban not persisted; enforced in memory only")
+            }
+        }
+        tokio::select! {
+            _ = inner.cancel.cancelled() => return,
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
+}

@@ -1,0 +1,50 @@
+//! Control plane integration tests: one suite run against both stores (SQLite in a temp dir,
+//! Postgres in a fresh database per test), plus Postgres-only fleet and outage tests,
+//! and enforcement on real libp2p swarms.
+
+#[path = "control/bans.rs"]
+mod bans;
+#[path = "control/common.rs"]
+mod common;
+#[path = "control/fleet.rs"]
+mod fleet;
+#[path = "control/scores.rs"]
+mod scores;
+#[path = "control/swarm.rs"]
+mod swarm;
+#[path = "control/types.rs"]
+mod types;
+
+/// Runs each named suite function once per store.
+macro_rules! both_stores {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                crate::$module::$name(crate::common::Backend::Sqlite).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                crate::$module::$name(crate::common::Backend::Postgres).await
+            })*
+        }
+    };
+}
+
+both_stores!(
+    bans::add_list_get_remove,
+    bans::extend_never_shortens,
+    bans::expiry_unblocks_without_action,
+    bans::containment_v4_v6_cidr,
+    bans::peer_bans_and_filters,
+    bans::invalid_expiry_rejected,
+    bans::restart_keeps_bans,
+    scores::auto_ban_at_threshold,
+    scores::trusted_peer_exempt,
+    scores::rewards_decay_and_reset,
+    scores::restart_keeps_scores,
+    swarm::existing_connection_closed_within_a_second,
+    swarm::banned_refused_before_handshake_until_expiry,
+);
