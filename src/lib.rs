@@ -3,3 +3,4 @@
 //! Everything lives in the library so tests start the real node in-process.
 
 pub mod chain;
+pub mod sync;
