@@ -9,7 +9,7 @@ use crate::chain::{BlockNumber, Component};
 use crate::sync::metrics::{Outcome, Side};
 use crate::sync::pipeline::chunk::Phase;
 use crate::sync::pipeline::run::{Committed, Coordinator, Fetched};
-use crate::sync::pipeline::verify::Verified;
+use crate::sync::pipeline::verify::{Rejected, Verified};
 use crate::sync::pipeline::{BlockSink, BlockVerifier, PipelineError, VerifiedBlock};
 use crate::sync::report::PeerReport;
 
@@ -92,7 +92,8 @@ impl<V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'_, V, S> {
         };
         match result {
             Ok(blocks) => chunk.phase = Phase::Verified(blocks),
-            Err((blame, parts)) => {
+            Err(rejected) => {
+                let Rejected { blame, parts } = *rejected;
                 let reason = format!("block {}: {}", blame.number, blame.reason);
                 self.blame(start, blame.component, reason);
                 self.chunks

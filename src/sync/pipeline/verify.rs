@@ -16,8 +16,17 @@ pub struct Blame {
     pub reason: String,
 }
 
-/// Outcome of verifying a chunk: its blocks, or the blame and the parts handed back.
-pub type Verified<H> = Result<Vec<VerifiedBlock<H>>, (Blame, [Vec<Bytes>; 5])>;
+/// A chunk that failed verification: who is to blame, and its parts handed back for a retry.
+#[derive(Debug)]
+pub struct Rejected {
+    /// The component and block at fault.
+    pub blame: Blame,
+    /// All five components' data, as received.
+    pub parts: [Vec<Bytes>; 5],
+}
+
+/// Outcome of verifying a chunk: its blocks, or why not.
+pub type Verified<H> = Result<Vec<VerifiedBlock<H>>, Box<Rejected>>;
 
 /// Verifies every block of a chunk starting at `start`: header alone, parent links inside the
 /// chunk, then each body against its header. Runs on a blocking thread (hashing, signatures).
@@ -28,10 +37,10 @@ pub fn verify_chunk<V: BlockVerifier>(
 ) -> Verified<V::Header> {
     let headers = match verify_headers(verifier, start, &parts[0]) {
         Ok(headers) => headers,
-        Err(blame) => return Err((blame, parts)),
+        Err(blame) => return Err(Box::new(Rejected { blame, parts })),
     };
     if let Err(blame) = verify_bodies(verifier, start, &headers, &parts) {
-        return Err((blame, parts));
+        return Err(Box::new(Rejected { blame, parts }));
     }
     Ok(assemble(verifier, start, headers, parts))
 }
