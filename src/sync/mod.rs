@@ -57,3 +57,24 @@ pub fn fin(reason: FinReason, missing_block: BlockNumber) -> SyncResponse {
         message: Some(Body::Fin(fin)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message;
+
+    /// The bytes documented in `proto/README.md`: a change here breaks other implementations.
+    #[test]
+    fn wire_bytes_match_the_documented_example() {
+        let request = proto::SyncRequest { start_block: 5, limit: 2, step: 1 };
+        assert_eq!(request.encode_length_delimited_to_vec(), [6, 0x08, 5, 0x10, 2, 0x18, 1]);
+        let end = fin(FinReason::Complete, 0).encode_length_delimited_to_vec();
+        assert_eq!(end, [4, 0x12, 2, 0x08, 1]);
+    }
+
+    #[test]
+    fn protocol_ids_follow_the_documented_scheme() {
+        let id = protocol_id("devnet", Component::StateDiffs);
+        assert_eq!(id.as_ref(), "/wharf/devnet/sync/state-diffs/1.0.0");
+    }
+}
