@@ -3,9 +3,19 @@
 //! The transport and the store treat components as opaque bytes; a chain adapter
 //! (devnet, starknet, ...) knows how to hash, commit to and verify them.
 
+mod adapter;
+mod block;
 mod component;
+pub mod devnet;
+mod hash;
+mod metrics;
+pub mod wire;
 
+pub use adapter::{ChainAdapter, VerifyError};
+pub use block::{body_index, Block, BodySummary, Header, BODY_COMPONENTS};
 pub use component::Component;
+pub use hash::{BlockHash, ParseHashError};
+pub use metrics::ChainMetrics;
 
 /// Height of a block in its chain (genesis is 0).
 pub type BlockNumber = u64;

@@ -4,6 +4,7 @@
 //! Protocol ids are `/wharf/<network>/sync/<component>/1.0.0`; the messages are in
 //! `proto/wharf/sync/v1/sync.proto` and the exchange is documented in `proto/README.md`.
 
+pub mod bridge;
 pub mod client;
 pub mod config;
 pub mod limits;
@@ -26,6 +27,7 @@ use libp2p::StreamProtocol;
 use crate::chain::{BlockNumber, Component};
 use proto::{sync_response::Message as Body, Fin, FinReason, Item, SyncResponse};
 
+pub use bridge::{ChainVerifier, CheckedHeader};
 pub use client::{fetch, FetchError};
 pub use config::{FetchConfig, PipelineConfig, SyncConfig, SyncServerConfig};
 pub use metrics::SyncMetrics;
@@ -66,8 +68,15 @@ mod tests {
     /// The bytes documented in `proto/README.md`: a change here breaks other implementations.
     #[test]
     fn wire_bytes_match_the_documented_example() {
-        let request = proto::SyncRequest { start_block: 5, limit: 2, step: 1 };
-        assert_eq!(request.encode_length_delimited_to_vec(), [6, 0x08, 5, 0x10, 2, 0x18, 1]);
+        let request = proto::SyncRequest {
+            start_block: 5,
+            limit: 2,
+            step: 1,
+        };
+        assert_eq!(
+            request.encode_length_delimited_to_vec(),
+            [6, 0x08, 5, 0x10, 2, 0x18, 1]
+        );
         let end = fin(FinReason::Complete, 0).encode_length_delimited_to_vec();
         assert_eq!(end, [4, 0x12, 2, 0x08, 1]);
     }

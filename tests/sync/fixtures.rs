@@ -7,8 +7,8 @@ use bytes::Bytes;
 use libp2p::PeerId;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
-use wharf::chain::{BlockNumber, Component};
-use wharf::sync::pipeline::{BlockHash, BlockSink, BlockVerifier, VerifiedBlock};
+use wharf::chain::{BlockHash, BlockNumber, Component};
+use wharf::sync::pipeline::{BlockSink, BlockVerifier, VerifiedBlock};
 use wharf::sync::{MemorySource, PeerReport, PeerReporter};
 
 use crate::net::DEADLINE;
@@ -18,7 +18,7 @@ const KEY: &[u8] = b"wharf test upstream";
 /// Header layout: number (8) | parent (32) | 4 body commitments (128) | mac (32).
 const HEADER_LEN: usize = 200;
 
-fn sha(parts: &[&[u8]]) -> BlockHash {
+fn sha(parts: &[&[u8]]) -> [u8; 32] {
     let mut h = Sha256::new();
     for p in parts {
         h.update(p);
@@ -67,7 +67,7 @@ pub fn source(blocks: &[[Bytes; 5]]) -> Arc<MemorySource> {
 pub struct TestHeader {
     parent: BlockHash,
     hash: BlockHash,
-    commitments: [BlockHash; 4],
+    commitments: [[u8; 32]; 4],
 }
 
 /// Verifies the test chain like the devnet adapter would: number, signature, commitments.
@@ -90,11 +90,11 @@ impl BlockVerifier for TestVerifier {
         if sha(&[KEY, signed]) != mac || signed[..8] != number.to_be_bytes() {
             return Err(Invalid("bad signature or number"));
         }
-        let field = |i: usize| -> BlockHash { signed[8 + 32 * i..40 + 32 * i].try_into().unwrap() };
+        let field = |i: usize| -> [u8; 32] { signed[8 + 32 * i..40 + 32 * i].try_into().unwrap() };
         let commitments = [field(1), field(2), field(3), field(4)];
         Ok(TestHeader {
-            parent: field(0),
-            hash: sha(&[signed]),
+            parent: BlockHash(field(0)),
+            hash: BlockHash(sha(&[signed])),
             commitments,
         })
     }
@@ -189,21 +189,22 @@ impl BlockSink<TestHeader> for TestSink {
             .map(|b| (b.number, b.hash)))
     }
 
-    fn commit(&self, blocks: &[VerifiedBlock<TestHeader>]) -> Result<(), SinkError> {
+    fn commit(&self, blocks: Vec<VerifiedBlock<TestHeader>>) -> Result<(), SinkError> {
+        let last = blocks.last().map_or(0, |b| b.number);
         let mut stored = self.blocks.lock().unwrap();
         for block in blocks {
             let expected = stored.len() as u64;
-            let parent = stored.last().map_or([0; 32], |b| b.hash);
+            let parent = stored.last().map_or(BlockHash::ZERO, |b| b.hash);
             if block.number != expected || block.header.parent != parent {
                 return Err(SinkError(format!(
                     "block {} does not extend {expected}",
                     block.number
                 )));
             }
-            stored.push(block.clone());
+            stored.push(block);
         }
         drop(stored);
-        self.maybe_pause(blocks.last().map_or(0, |b| b.number));
+        self.maybe_pause(last);
         Ok(())
     }
 }

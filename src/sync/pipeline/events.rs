@@ -150,7 +150,7 @@ impl<V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'_, V, S> {
         let sink = self.p.sink.clone();
         self.commits.spawn_blocking(move || {
             let last = blocks.last().map_or(0, |b| b.number);
-            sink.commit(&blocks).map_err(|e| e.to_string())?;
+            sink.commit(blocks).map_err(|e| e.to_string())?;
             Ok((last, starts))
         });
     }

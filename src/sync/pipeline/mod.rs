@@ -20,13 +20,10 @@ use libp2p_stream::Control;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::chain::{BlockNumber, Component};
+use crate::chain::{BlockHash, BlockNumber, Component};
 use crate::sync::config::SyncConfig;
 use crate::sync::metrics::SyncMetrics;
 use crate::sync::report::PeerReporter;
-
-/// A 32-byte block hash, as computed by the chain adapter.
-pub type BlockHash = [u8; 32];
 
 /// Checks blocks received from untrusted peers (stage 3). The chain adapter implements it.
 ///
@@ -76,9 +73,9 @@ pub trait BlockSink<H>: Send + Sync + 'static {
 
     /// Number and hash of the last committed block, `None` for an empty chain.
     fn head(&self) -> Result<Option<(BlockNumber, BlockHash)>, Self::Error>;
-    /// Commits contiguous blocks following the head, in order; each block atomically.
-    /// Called from a blocking thread.
-    fn commit(&self, blocks: &[VerifiedBlock<H>]) -> Result<(), Self::Error>;
+    /// Commits contiguous blocks following the head, in order; each block atomically (a batch
+    /// may share one transaction). Called from a blocking thread.
+    fn commit(&self, blocks: Vec<VerifiedBlock<H>>) -> Result<(), Self::Error>;
 }
 
 /// Why the pipeline stopped.

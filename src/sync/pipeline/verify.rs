@@ -2,8 +2,9 @@
 
 use bytes::Bytes;
 
+use crate::chain::BlockHash;
 use crate::chain::{BlockNumber, Component};
-use crate::sync::pipeline::{BlockHash, BlockVerifier, VerifiedBlock};
+use crate::sync::pipeline::{BlockVerifier, VerifiedBlock};
 
 /// Which component of which block failed, and why.
 #[derive(Debug)]

@@ -1,0 +1,162 @@
+//! The one interface through which the relay touches chain-specific rules, so the
+//! feeder, the store and the sync pipeline work unchanged for devnet and Starknet.
+
+use std::fmt;
+
+use super::{Block, BlockHash, BlockNumber, Component, Header, BODY_COMPONENTS};
+
+/// Why a header, body or block was refused. [`VerifyError::reason`] is the stable
+/// label used in metrics and logs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// Bytes that do not decode as the adapter's format.
+    #[error("malformed {what}: {detail}")]
+    Malformed {
+        /// What was being decoded (header, block, a component name).
+        what: &'static str,
+        /// Human-readable detail.
+        detail: String,
+    },
+    /// A body's items do not hash to the header's commitment.
+    #[error("{component} commitment does not match the header")]
+    CommitmentMismatch {
+        /// The offending component.
+        component: Component,
+    },
+    /// A body has a different number of items than the header says.
+    #[error("{component} has {actual} items, header says {expected}")]
+    CountMismatch {
+        /// The offending component.
+        component: Component,
+        /// Count in the header.
+        expected: u32,
+        /// Count found in the body.
+        actual: u32,
+    },
+    /// The header hashes to something other than the hash it was announced or requested as.
+    #[error("block hash {actual} differs from expected {expected}")]
+    HashMismatch {
+        /// The hash the caller expected.
+        expected: BlockHash,
+        /// The hash computed from the header.
+        actual: BlockHash,
+    },
+    /// The upstream signature over the block hash does not verify with the pinned key.
+    #[error("signature does not verify with the pinned upstream key")]
+    BadSignature,
+    /// The header does not link to its parent (parent hash or number).
+    #[error("block {number} does not link to parent {expected}: parent_hash is {actual}")]
+    ParentMismatch {
+        /// Height of the block being checked.
+        number: BlockNumber,
+        /// Hash of the known parent.
+        expected: BlockHash,
+        /// The block's `parent_hash`.
+        actual: BlockHash,
+    },
+    /// The block has another height than the one requested.
+    #[error("expected block {expected}, got block {actual}")]
+    WrongNumber {
+        /// Requested height.
+        expected: BlockNumber,
+        /// Height found in the header.
+        actual: BlockNumber,
+    },
+}
+
+impl VerifyError {
+    /// Stable, low-cardinality label for metrics and logs.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            VerifyError::Malformed { .. } => "malformed",
+            VerifyError::CommitmentMismatch { .. } => "commitment_mismatch",
+            VerifyError::CountMismatch { .. } => "count_mismatch",
+            VerifyError::HashMismatch { .. } => "hash_mismatch",
+            VerifyError::BadSignature => "bad_signature",
+            VerifyError::ParentMismatch { .. } => "parent_mismatch",
+            VerifyError::WrongNumber { .. } => "wrong_number",
+        }
+    }
+
+    /// Shorthand for [`VerifyError::Malformed`].
+    pub fn malformed(what: &'static str, detail: impl fmt::Display) -> Self {
+        VerifyError::Malformed {
+            what,
+            detail: detail.to_string(),
+        }
+    }
+}
+
+/// Chain-specific hashing, encoding and verification. Object safe: the node holds an
+/// `Arc<dyn ChainAdapter>` chosen per network in config.
+pub trait ChainAdapter: Send + Sync + fmt::Debug {
+    /// Short adapter name for logs (`devnet`, `starknet`).
+    fn name(&self) -> &'static str;
+
+    /// Decodes a header (with its signature) from the adapter's wire/storage bytes.
+    fn decode_header(&self, bytes: &[u8]) -> Result<Header, VerifyError>;
+
+    /// Encodes a header (with its signature); inverse of [`ChainAdapter::decode_header`].
+    fn encode_header(&self, header: &Header) -> Vec<u8>;
+
+    /// The block hash: what the signature signs and what the next block's parent hash is.
+    fn block_hash(&self, header: &Header) -> BlockHash;
+
+    /// Checks the upstream signature over the block hash; returns the hash on success.
+    fn verify_header_signature(&self, header: &Header) -> Result<BlockHash, VerifyError>;
+
+    /// Checks one body component against the header's commitment and item count.
+    fn verify_body(
+        &self,
+        header: &Header,
+        component: Component,
+        body: &[u8],
+    ) -> Result<(), VerifyError>;
+
+    /// All checks: parent link (when the parent is known), signature, every body.
+    fn verify_block(
+        &self,
+        block: &Block,
+        parent: Option<&Header>,
+    ) -> Result<BlockHash, VerifyError> {
+        if let Some(parent) = parent {
+            self.verify_parent_link(&block.header, parent)?;
+        }
+        let hash = self.verify_header_signature(&block.header)?;
+        for (component, body) in BODY_COMPONENTS.iter().zip(&block.bodies) {
+            self.verify_body(&block.header, *component, body)?;
+        }
+        Ok(hash)
+    }
+
+    /// Checks that `header` is the direct child of `parent` (height and hash).
+    fn verify_parent_link(&self, header: &Header, parent: &Header) -> Result<(), VerifyError> {
+        if header.number != parent.number + 1 {
+            return Err(VerifyError::WrongNumber {
+                expected: parent.number + 1,
+                actual: header.number,
+            });
+        }
+        let expected = self.block_hash(parent);
+        if header.parent_hash != expected {
+            return Err(VerifyError::ParentMismatch {
+                number: header.number,
+                expected,
+                actual: header.parent_hash,
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks that `header` hashes to `expected` (an announced or requested hash).
+    fn verify_hash(&self, header: &Header, expected: &BlockHash) -> Result<(), VerifyError> {
+        let actual = self.block_hash(header);
+        if actual != *expected {
+            return Err(VerifyError::HashMismatch {
+                expected: *expected,
+                actual,
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,111 @@
+//! HTTP client of the devnet gateway, classifying every failure into a metric kind.
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+
+use super::FeederConfig;
+use crate::chain::BlockNumber;
+use crate::gateway::{HeadResponse, PublicKeyResponse};
+
+/// A failed request to the gateway.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// Could not connect.
+    #[error("connect: {0}")]
+    Connect(reqwest::Error),
+    /// The request (or its body) timed out.
+    #[error("timeout: {0}")]
+    Timeout(reqwest::Error),
+    /// A non-success HTTP status.
+    #[error("HTTP status {0}")]
+    Status(StatusCode),
+    /// Reading the body failed, or another transport error.
+    #[error("transport: {0}")]
+    Body(reqwest::Error),
+    /// A JSON answer that does not parse.
+    #[error("unparsable answer: {0}")]
+    Garbage(String),
+}
+
+impl FetchError {
+    /// The `kind` label of `wharf_gateway_errors_total`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FetchError::Connect(_) => "connect",
+            FetchError::Timeout(_) => "timeout",
+            FetchError::Status(_) => "status",
+            FetchError::Body(_) => "body",
+            FetchError::Garbage(_) => "garbage",
+        }
+    }
+
+    fn from_reqwest(e: reqwest::Error) -> Self {
+        if e.is_timeout() {
+            FetchError::Timeout(e)
+        } else if e.is_connect() {
+            FetchError::Connect(e)
+        } else {
+            FetchError::Body(e)
+        }
+    }
+}
+
+/// Client of one gateway base URL.
+#[derive(Debug, Clone)]
+pub struct GatewayClient {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl GatewayClient {
+    /// A client with the configured timeouts.
+    pub fn new(cfg: &FeederConfig) -> Result<Self, FetchError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(cfg.connect_timeout)
+            .timeout(cfg.request_timeout)
+            .build()
+            .map_err(FetchError::Body)?;
+        let base = cfg.gateway_url.trim_end_matches('/').to_string();
+        Ok(GatewayClient { http, base })
+    }
+
+    /// `GET /head`.
+    pub async fn head(&self) -> Result<HeadResponse, FetchError> {
+        self.json("/head").await
+    }
+
+    /// `GET /public-key`.
+    pub async fn public_key(&self) -> Result<PublicKeyResponse, FetchError> {
+        self.json("/public-key").await
+    }
+
+    /// `GET /blocks/{number}`: the raw framed block.
+    pub async fn block(&self, number: BlockNumber) -> Result<Bytes, FetchError> {
+        let response = self.get(&format!("/blocks/{number}")).await?;
+        response.bytes().await.map_err(FetchError::from_reqwest)
+    }
+
+    async fn json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, FetchError> {
+        let bytes = self
+            .get(path)
+            .await?
+            .bytes()
+            .await
+            .map_err(FetchError::from_reqwest)?;
+        serde_json::from_slice(&bytes).map_err(|e| FetchError::Garbage(e.to_string()))
+    }
+
+    async fn get(&self, path: &str) -> Result<reqwest::Response, FetchError> {
+        let url = format!("{}{path}", self.base);
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(FetchError::from_reqwest)?;
+        if !response.status().is_success() {
+            return Err(FetchError::Status(response.status()));
+        }
+        Ok(response)
+    }
+}

@@ -1,0 +1,292 @@
+//! The feeder's follow loop: poll head, fetch a window in parallel, verify and commit
+//! the valid prefix in order, report and back off on anything else.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::backoff::Backoff;
+use super::{CommittedHead, FeederConfig, FeederDeps, FeederError, FetchError, GatewayClient};
+use crate::chain::wire::decode_block;
+use crate::chain::{Block, BlockHash, BlockNumber, ChainAdapter, Header, VerifyError};
+use crate::gateway::HeadResponse;
+use crate::store::StoreError;
+
+/// What a round achieved.
+enum Progress {
+    /// Committed at least one block; go again at once.
+    Advanced,
+    /// Nothing new upstream; wait a poll interval.
+    CaughtUp,
+}
+
+/// The committed head the store reopened at, for the initial watch value.
+pub(super) fn initial_head(deps: &FeederDeps) -> Result<Option<CommittedHead>, FeederError> {
+    let Some((number, hash)) = deps.store.head() else {
+        return Ok(None);
+    };
+    let header = deps
+        .store
+        .header(number)?
+        .ok_or_else(|| StoreError::Corrupt(format!("head {number} has no header")))?;
+    Ok(Some(CommittedHead {
+        number,
+        hash,
+        header,
+    }))
+}
+
+/// State of the follow loop.
+pub(super) struct Follower {
+    cfg: FeederConfig,
+    client: GatewayClient,
+    deps: FeederDeps,
+    heads: watch::Sender<Option<CommittedHead>>,
+    /// Header of our committed head: the parent of the next block.
+    tip: Option<Header>,
+    /// Last reorg reported, so a persisting divergence is counted once.
+    last_reorg: Option<(BlockNumber, BlockHash)>,
+    last_lag_warning: Option<Instant>,
+}
+
+impl Follower {
+    pub(super) fn new(
+        cfg: FeederConfig,
+        client: GatewayClient,
+        deps: FeederDeps,
+        heads: watch::Sender<Option<CommittedHead>>,
+    ) -> Self {
+        let tip = heads.borrow().as_ref().map(|h| h.header.clone());
+        Follower {
+            cfg,
+            client,
+            deps,
+            heads,
+            tip,
+            last_reorg: None,
+            last_lag_warning: None,
+        }
+    }
+
+    /// Runs rounds until cancelled, backing off after failures.
+    pub(super) async fn run(mut self, cancel: CancellationToken) {
+        let mut backoff = Backoff::new(self.cfg.backoff_initial, self.cfg.backoff_max);
+        loop {
+            let outcome = tokio::select! {
+                _ = cancel.cancelled() => return,
+                outcome = self.round() => outcome,
+            };
+            let delay = match outcome {
+                Ok(progress) => {
+                    backoff.reset();
+                    match progress {
+                        Progress::Advanced => continue,
+                        Progress::CaughtUp => self.cfg.poll_interval,
+                    }
+                }
+                Err(e) => {
+                    self.report(&e);
+                    backoff.next_delay()
+                }
+            };
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(delay) => {}
+            }
+        }
+    }
+
+    async fn round(&mut self) -> Result<Progress, FeederError> {
+        let head = self.client.head().await?;
+        self.deps.metrics.gateway_head.set(head.number as i64);
+        let next = self.tip.as_ref().map_or(0, |h| h.number + 1);
+        self.update_lag(head.number);
+        if head.number < next {
+            self.check_same_chain(&head)?;
+            return Ok(Progress::CaughtUp);
+        }
+        let end = head.number.min(next + self.cfg.batch_size.max(1) - 1);
+        let (raws, fetch_error) = self.fetch(next, end).await;
+        let refusal = self.verify_and_commit(next, raws, head).await?;
+        match (refusal, fetch_error) {
+            (Some(refused), _) => Err(refused),
+            (None, Some(e)) => Err(e.into()),
+            (None, None) => Ok(Progress::Advanced),
+        }
+    }
+
+    /// Fetches `start..=end` with bounded concurrency, in order, up to the first failure.
+    async fn fetch(
+        &self,
+        start: BlockNumber,
+        end: BlockNumber,
+    ) -> (Vec<Bytes>, Option<FetchError>) {
+        let client = &self.client;
+        let mut stream = futures::stream::iter(start..=end)
+            .map(|n| client.block(n))
+            .buffered(self.cfg.fetch_concurrency.max(1));
+        let mut raws = Vec::new();
+        while let Some(result) = stream.next().await {
+            match result {
+                Ok(raw) => raws.push(raw),
+                Err(e) => return (raws, Some(e)),
+            }
+        }
+        (raws, None)
+    }
+
+    /// Verifies fetched blocks in order and commits the valid prefix in one transaction.
+    /// Returns the refusal that stopped the prefix, if any.
+    async fn verify_and_commit(
+        &mut self,
+        start: BlockNumber,
+        raws: Vec<Bytes>,
+        head: HeadResponse,
+    ) -> Result<Option<FeederError>, FeederError> {
+        let deps = self.deps.clone();
+        let parent = self.tip.clone();
+        let (blocks, refusal) = tokio::task::spawn_blocking(move || {
+            let (blocks, refusal) = verify_prefix(&*deps.adapter, parent, start, &raws, &head);
+            deps.store.commit_batch(&blocks).map(|_| (blocks, refusal))
+        })
+        .await??;
+        if let Some(last) = blocks.last() {
+            self.on_committed(blocks.len() as u64, last.header.clone());
+        }
+        Ok(refusal.map(|(number, source)| FeederError::Verify { number, source }))
+    }
+
+    fn on_committed(&mut self, count: u64, header: Header) {
+        let hash = self.deps.adapter.block_hash(&header);
+        let number = header.number;
+        self.deps.metrics.blocks_committed.inc_by(count);
+        self.deps.metrics.chain_head.set(number as i64);
+        tracing::debug!(number, %hash, count, "committed upstream blocks");
+        self.tip = Some(header.clone());
+        self.heads.send_replace(Some(CommittedHead {
+            number,
+            hash,
+            header,
+        }));
+    }
+
+    /// When caught up, checks that the gateway's head is a block we hold with the same hash.
+    fn check_same_chain(&mut self, head: &HeadResponse) -> Result<(), FeederError> {
+        let ours = self.deps.store.hash(head.number)?;
+        if let Some(ours) = ours.filter(|ours| *ours != head.hash) {
+            let source = VerifyError::HashMismatch {
+                expected: ours,
+                actual: head.hash,
+            };
+            self.report_reorg(head.number, head.hash, &source);
+        }
+        Ok(())
+    }
+
+    fn report(&mut self, error: &FeederError) {
+        match error {
+            FeederError::Gateway(e) => {
+                self.deps.metrics.gateway_error(e.kind());
+                tracing::warn!(error = %e, kind = e.kind(), "gateway request failed; retrying");
+            }
+            FeederError::Verify { number, source } => {
+                self.deps.metrics.verification_failed(source.reason());
+                if let VerifyError::ParentMismatch { actual, .. } = source {
+                    self.report_reorg(*number, *actual, source);
+                }
+                tracing::error!(number, reason = source.reason(), error = %source,
+                    "upstream block refused; not stored, progress stopped at this height");
+            }
+            other => tracing::error!(error = %other, "feeder round failed; retrying"),
+        }
+    }
+
+    fn report_reorg(&mut self, number: BlockNumber, upstream: BlockHash, source: &VerifyError) {
+        if self.last_reorg == Some((number, upstream)) {
+            return;
+        }
+        self.last_reorg = Some((number, upstream));
+        self.deps.metrics.reorgs_detected.inc();
+        tracing::error!(number, %upstream, error = %source,
+            "REORG: upstream chain diverges from the stored chain; stored blocks are kept, not overwritten");
+    }
+
+    fn update_lag(&mut self, gateway_head: BlockNumber) {
+        let ours = self.tip.as_ref().map(|h| h.number);
+        let lag = ours.map_or(gateway_head + 1, |n| gateway_head.saturating_sub(n));
+        let metrics = &self.deps.metrics;
+        metrics.lag_blocks.set(lag as i64);
+        if let Some(tip) = &self.tip {
+            let age_ms = unix_ms().saturating_sub(tip.timestamp_ms);
+            metrics.lag_seconds.set(age_ms as f64 / 1000.0);
+        }
+        let due = self
+            .last_lag_warning
+            .is_none_or(|t| t.elapsed() >= self.cfg.lag_warn_interval);
+        if lag > self.cfg.lag_warn_blocks && due {
+            self.last_lag_warning = Some(Instant::now());
+            tracing::warn!(lag, gateway_head, ?ours, "feeder is behind the gateway");
+        }
+    }
+}
+
+/// Decodes and verifies `raws` (blocks `start..`) in order against their parents.
+/// Returns the valid prefix and the refusal that ended it.
+fn verify_prefix(
+    adapter: &dyn ChainAdapter,
+    mut parent: Option<Header>,
+    start: BlockNumber,
+    raws: &[Bytes],
+    head: &HeadResponse,
+) -> (Vec<Block>, Option<(BlockNumber, VerifyError)>) {
+    let mut blocks = Vec::with_capacity(raws.len());
+    for (number, raw) in (start..).zip(raws) {
+        match verify_one(adapter, parent.as_ref(), number, raw, head) {
+            Ok(block) => {
+                parent = Some(block.header.clone());
+                blocks.push(block);
+            }
+            Err(e) => return (blocks, Some((number, e))),
+        }
+    }
+    (blocks, None)
+}
+
+fn verify_one(
+    adapter: &dyn ChainAdapter,
+    parent: Option<&Header>,
+    number: BlockNumber,
+    raw: &Bytes,
+    head: &HeadResponse,
+) -> Result<Block, VerifyError> {
+    let block = decode_block(adapter, raw)?;
+    if block.number() != number {
+        return Err(VerifyError::WrongNumber {
+            expected: number,
+            actual: block.number(),
+        });
+    }
+    if parent.is_none() && block.header.parent_hash != BlockHash::ZERO {
+        let (expected, actual) = (BlockHash::ZERO, block.header.parent_hash);
+        return Err(VerifyError::ParentMismatch {
+            number,
+            expected,
+            actual,
+        });
+    }
+    adapter.verify_block(&block, parent)?;
+    if number == head.number {
+        adapter.verify_hash(&block.header, &head.hash)?;
+    }
+    Ok(block)
+}
+
+fn unix_ms() -> u64 {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    now.as_millis() as u64
+}

@@ -1,0 +1,56 @@
+//! Gateway key pinning: the key that signs upstream blocks is fixed once (flag, or
+//! trust on first use written to `<data_dir>/gateway.pub`) and never silently changes.
+
+use std::path::{Path, PathBuf};
+
+use super::{FeederConfig, FeederError, GatewayClient};
+
+/// File holding the pinned gateway key (hex) inside the data directory.
+pub const GATEWAY_KEY_FILE: &str = "gateway.pub";
+
+/// Returns the raw bytes of the gateway public key to verify blocks with: the
+/// configured `gateway_public_key`, else the pinned file, else the key fetched from the
+/// gateway, which is then pinned to `<data_dir>/gateway.pub` with a loud warning.
+pub async fn pin_gateway_key(cfg: &FeederConfig, data_dir: &Path) -> Result<Vec<u8>, FeederError> {
+    if let Some(configured) = &cfg.gateway_public_key {
+        return decode(configured);
+    }
+    let path = data_dir.join(GATEWAY_KEY_FILE);
+    match tokio::fs::read_to_string(&path).await {
+        Ok(pinned) => return decode(&pinned),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(FeederError::KeyFile { path, source: e }),
+    }
+    fetch_and_pin(cfg, data_dir, path).await
+}
+
+async fn fetch_and_pin(
+    cfg: &FeederConfig,
+    data_dir: &Path,
+    path: PathBuf,
+) -> Result<Vec<u8>, FeederError> {
+    let fetched = GatewayClient::new(cfg)?.public_key().await?;
+    let key = decode(&fetched.public_key)?;
+    let io = |source| FeederError::KeyFile {
+        path: path.clone(),
+        source,
+    };
+    tokio::fs::create_dir_all(data_dir).await.map_err(io)?;
+    tokio::fs::write(&path, format!("{}\n", hex::encode(&key)))
+        .await
+        .map_err(io)?;
+    tracing::warn!(
+        key = %hex::encode(&key),
+        gateway = %cfg.gateway_url,
+        file = %path.display(),
+        "TRUST ON FIRST USE: pinned the gateway public key fetched from the gateway; \
+         check it out of band, set --gateway-public-key to pin it explicitly, or delete the file to re-pin"
+    );
+    Ok(key)
+}
+
+fn decode(hex_key: &str) -> Result<Vec<u8>, FeederError> {
+    let hex_key = hex_key.trim();
+    let hex_key = hex_key.strip_prefix("0x").unwrap_or(hex_key);
+    hex::decode(hex_key).map_err(|e| FeederError::BadKey(e.to_string()))
+}

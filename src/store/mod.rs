@@ -1,0 +1,16 @@
+//! Embedded, crash-safe block store (redb, `<data_dir>/blocks.redb`): the feeder and
+//! the sync pipeline commit verified blocks here and the sync protocols serve ranges
+//! from it, so range reads are the hot path.
+//!
+//! Layout: one table per component (`headers` holds the adapter's header bytes with
+//! signature) keyed by block number, a `hashes` table, and a `meta` table whose `head`
+//! entry (number u64 BE then 32-byte hash) moves in the same write transaction as the
+//! block, so a crash leaves the store at its last committed block.
+
+mod blocks;
+mod error;
+mod metrics;
+
+pub use blocks::{BlockStore, BLOCKS_FILE};
+pub use error::StoreError;
+pub use metrics::StoreMetrics;
