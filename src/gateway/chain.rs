@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use bytes::Bytes;
 
 use crate::chain::devnet::{DevnetMinter, MintParams};
+use crate::chain::wire::encode_block;
 use crate::chain::{Block, BlockHash, BlockNumber, ChainAdapter};
 
 /// How the gateway misbehaves when serving one block (test hook).
@@ -24,12 +25,10 @@ pub enum Tamper {
     Unavailable,
 }
 
-/// A block as served: decoded, or a replacement body of raw bytes.
+/// What `GET /blocks/{number}` answers.
 pub(crate) enum Served {
-    /// A block (possibly tampered) to encode.
-    Block(Block),
-    /// Raw garbage.
-    Garbage(Bytes),
+    /// The framed block (possibly tampered) or garbage bytes.
+    Bytes(Bytes),
     /// Service unavailable.
     Unavailable,
 }
@@ -107,16 +106,18 @@ impl DevnetChain {
             .expect("tamper lock poisoned")
             .get(&number)
             .copied();
+        let adapter = self.minter.adapter();
         Some(match tamper {
-            None => Served::Block(block),
-            Some(Tamper::Garbage) => {
-                Served::Garbage(Bytes::from_static(b"\x00\x00\x10\x00garbage"))
-            }
+            None => Served::Bytes(encode_block(adapter, &block)),
+            Some(Tamper::Garbage) => Served::Bytes(Bytes::from_static(GARBAGE)),
             Some(Tamper::Unavailable) => Served::Unavailable,
-            Some(t) => Served::Block(apply(block, t)),
+            Some(t) => Served::Bytes(encode_block(adapter, &apply(block, t))),
         })
     }
 }
+
+/// A frame length that overruns the body: what [`Tamper::Garbage`] serves.
+const GARBAGE: &[u8] = b"\x00\x00\x10\x00garbage";
 
 /// Applies a content tamper to an honest block.
 fn apply(mut block: Block, tamper: Tamper) -> Block {

@@ -8,7 +8,6 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::chain::{DevnetChain, Served};
-use crate::chain::wire::encode_block;
 use crate::chain::{BlockHash, BlockNumber};
 
 /// Body of `GET /head`.
@@ -57,10 +56,7 @@ async fn block(State(chain): State<DevnetChain>, Path(number): Path<BlockNumber>
     match chain.serve(number) {
         None => (StatusCode::NOT_FOUND, "no such block").into_response(),
         Some(Served::Unavailable) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-        Some(Served::Garbage(bytes)) => (octets, bytes).into_response(),
-        Some(Served::Block(block)) => {
-            (octets, encode_block(chain.minter().adapter(), &block)).into_response()
-        }
+        Some(Served::Bytes(bytes)) => (octets, bytes).into_response(),
     }
 }
 

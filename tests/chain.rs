@@ -1,0 +1,13 @@
+//! Chain data path: devnet adapter, block store, gateway and feeder, end to end on
+//! 127.0.0.1.
+
+#[path = "chain/adapter.rs"]
+mod adapter;
+#[path = "chain/feeder.rs"]
+mod feeder;
+#[path = "chain/gateway.rs"]
+mod gateway;
+#[path = "chain/helpers.rs"]
+mod helpers;
+#[path = "chain/store.rs"]
+mod store;

@@ -1,0 +1,111 @@
+//! Block store: commit, reads, ranges, refusals, atomic batches and reopening.
+
+use wharf::chain::{ChainAdapter, Component, BODY_COMPONENTS};
+use wharf::store::StoreError;
+
+use crate::helpers::{adapter, mint_chain, minter, open_store};
+
+#[test]
+fn commit_then_read_headers_bodies_and_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let minter = minter();
+    let blocks = mint_chain(&minter, 10);
+    let store = open_store(dir.path(), adapter(&minter));
+    assert_eq!(store.head(), None);
+    for block in &blocks {
+        store.commit(block).unwrap();
+    }
+    let head_hash = minter.adapter().block_hash(&blocks[9].header);
+    assert_eq!(store.head(), Some((9, head_hash)));
+    assert_eq!(store.hash(9).unwrap(), Some(head_hash));
+    for (n, block) in blocks.iter().enumerate() {
+        assert_eq!(store.block(n as u64).unwrap().as_ref(), Some(block));
+    }
+    let txs = store.range(Component::Transactions, 3, 4).unwrap();
+    assert_eq!(
+        txs,
+        blocks[3..7]
+            .iter()
+            .map(|b| b.bodies[0].clone())
+            .collect::<Vec<_>>()
+    );
+    let headers = store.range(Component::Headers, 8, 100).unwrap();
+    assert_eq!(headers.len(), 2, "a range stops at the head");
+    assert_eq!(
+        headers[1],
+        minter.adapter().encode_header(&blocks[9].header)
+    );
+    assert!(store.range(Component::Events, 10, 5).unwrap().is_empty());
+    assert!(store.range(Component::Events, 0, 0).unwrap().is_empty());
+    assert_eq!(
+        store.body(4, Component::StateDiffs).unwrap(),
+        Some(blocks[4].bodies[3].clone())
+    );
+}
+
+#[test]
+fn refuses_gaps_and_foreign_parents() {
+    let dir = tempfile::tempdir().unwrap();
+    let minter = minter();
+    let blocks = mint_chain(&minter, 3);
+    let store = open_store(dir.path(), adapter(&minter));
+    let gap = store.commit(&blocks[1]).unwrap_err();
+    assert!(
+        matches!(
+            gap,
+            StoreError::NotContiguous {
+                expected: 0,
+                got: 1
+            }
+        ),
+        "{gap}"
+    );
+    store.commit(&blocks[0]).unwrap();
+    let mut fork = blocks[1].clone();
+    fork.header.parent_hash = wharf::chain::BlockHash([9; 32]);
+    let err = store.commit(&fork).unwrap_err();
+    assert!(
+        matches!(err, StoreError::ParentMismatch { number: 1, .. }),
+        "{err}"
+    );
+    assert!(matches!(
+        store.commit(&blocks[0]),
+        Err(StoreError::NotContiguous { .. })
+    ));
+    assert_eq!(store.head().unwrap().0, 0);
+    assert_eq!(store.block(1).unwrap(), None);
+}
+
+#[test]
+fn a_batch_is_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let minter = minter();
+    let mut blocks = mint_chain(&minter, 5);
+    let store = open_store(dir.path(), adapter(&minter));
+    blocks[3].header.parent_hash = wharf::chain::BlockHash([1; 32]);
+    assert!(store.commit_batch(&blocks).is_err());
+    assert_eq!(store.head(), None);
+    assert_eq!(store.block(0).unwrap(), None);
+    let head = store.commit_batch(&blocks[..3]).unwrap().unwrap();
+    assert_eq!(head.0, 2);
+    for component in BODY_COMPONENTS {
+        assert_eq!(store.range(component, 0, 10).unwrap().len(), 3);
+    }
+}
+
+#[test]
+fn reopens_at_the_last_committed_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let minter = minter();
+    let blocks = mint_chain(&minter, 6);
+    let store = open_store(dir.path(), adapter(&minter));
+    store.commit_batch(&blocks[..4]).unwrap();
+    let head = store.head();
+    drop(store);
+    let store = open_store(dir.path(), adapter(&minter));
+    assert_eq!(store.head(), head);
+    store.commit(&blocks[4]).unwrap();
+    store.commit(&blocks[5]).unwrap();
+    assert_eq!(store.block(5).unwrap().as_ref(), Some(&blocks[5]));
+    assert_eq!(store.range(Component::Receipts, 0, 100).unwrap().len(), 6);
+}
