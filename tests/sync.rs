@@ -1,5 +1,7 @@
 //! Sync protocols and pipeline over real libp2p swarms on 127.0.0.1.
 
+#[path = "sync/devnet.rs"]
+mod devnet;
 #[path = "sync/fixtures.rs"]
 mod fixtures;
 #[path = "sync/garbage.rs"]
