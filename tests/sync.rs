@@ -14,6 +14,8 @@ mod net;
 mod pipeline;
 #[path = "sync/protocol.rs"]
 mod protocol;
+#[path = "sync/throughput.rs"]
+mod throughput;
 
 use std::sync::Arc;
 
