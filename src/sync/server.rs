@@ -27,6 +27,9 @@ use crate::sync::{fin, item, protocol_id};
 /// Largest request accepted: three varints fit in 33 bytes, so 64 leaves room and no more.
 pub const MAX_REQUEST_SIZE: usize = 64;
 
+/// Upper bound of an item message's size beyond its data (tags, lengths, block number).
+const ITEM_OVERHEAD: usize = 32;
+
 /// Buffer that batches small items into fewer transport frames.
 const WRITE_BUFFER: usize = 64 * 1024;
 
@@ -225,10 +228,15 @@ async fn respond(
         }
     };
     let mut buf = Vec::new();
-    let served = items.len() as u64;
+    let mut served = 0;
     for (number, data) in items.into_iter().take(limit as usize) {
+        if data.len() + ITEM_OVERHEAD > ctx.cfg.max_message_size {
+            tracing::warn!(number, %component, len = data.len(), "item exceeds max_message_size; not served");
+            break;
+        }
         ctx.metrics.served(component, data.len());
         wire::write_message(io, &item(number, data), &mut buf, ctx.cfg.write_timeout).await?;
+        served += 1;
     }
     if served < limit {
         finish(ctx, io, FinReason::NotFound, start + served * step).await?;

@@ -136,3 +136,26 @@ async fn decode_all(bytes: &[u8]) -> Vec<SyncResponse> {
     }
     out
 }
+
+#[tokio::test]
+async fn silent_client_times_out_and_is_reported() {
+    let recorder = Recorder::new();
+    let cfg = SyncServerConfig {
+        read_timeout: Duration::from_millis(200),
+        ..SyncServerConfig::default()
+    };
+    let (server, _) = serving(source(&chain(5, 16)), recorder.clone(), cfg).await;
+    let mut client = Node::spawn(&[&server]).await;
+    let protocol = protocol_id(NETWORK, Component::Headers);
+    let mut stream = client
+        .control
+        .open_stream(server.peer, protocol)
+        .await
+        .unwrap();
+    stream.flush().await.unwrap();
+    let mut reply = Vec::new();
+    let read = tokio::time::timeout(deadline(), stream.read_to_end(&mut reply)).await;
+    assert!(read.is_ok(), "server did not give up on a silent client");
+    assert!(reply.is_empty());
+    recorder.wait_for(client.peer, PeerReport::Timeout).await;
+}

@@ -198,3 +198,49 @@ async fn refuses_streams_beyond_the_rate_limit() {
         .wait_for(client.peer, PeerReport::RateLimited)
         .await;
 }
+
+#[tokio::test]
+async fn refuses_streams_beyond_the_per_peer_concurrency_limit() {
+    let recorder = Recorder::new();
+    let cfg = SyncServerConfig {
+        max_streams_per_peer: 1,
+        ..SyncServerConfig::default()
+    };
+    let (server, _) = serving(source(&chain(10, 8)), recorder.clone(), cfg).await;
+    let mut client = Node::spawn(&[&server]).await;
+    let protocol = wharf::sync::protocol_id(NETWORK, Component::Headers);
+    let mut idle = client
+        .control
+        .open_stream(server.peer, protocol)
+        .await
+        .unwrap();
+    futures::AsyncWriteExt::flush(&mut idle).await.unwrap();
+    let fc = FetchConfig::default();
+    let refused = async {
+        loop {
+            match fetch(
+                &mut client.control,
+                server.peer,
+                NETWORK,
+                Component::Headers,
+                0,
+                5,
+                1,
+                &fc,
+            )
+            .await
+            {
+                Err(FetchError::Refused(FinReason::Busy)) => return,
+                Ok(_) => continue, // the idle stream has not reached the server yet
+                Err(e) => panic!("unexpected {e:?}"),
+            }
+        }
+    };
+    tokio::time::timeout(crate::fixtures::deadline(), refused)
+        .await
+        .expect("refused as busy");
+    recorder
+        .wait_for(client.peer, PeerReport::RateLimited)
+        .await;
+    drop(idle);
+}

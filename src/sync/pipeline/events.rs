@@ -16,6 +16,9 @@ use crate::sync::report::PeerReport;
 impl<V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'_, V, S> {
     /// Sleeps until some task finishes, the peer list changes, a cooldown ends or `cancel`.
     pub(super) async fn wait(&mut self, cancel: &CancellationToken) -> Result<(), PipelineError> {
+        if !self.peers_open && self.peers.borrow().is_empty() {
+            return Err(PipelineError::NoPeers);
+        }
         let wake = self.next_wake();
         let sleep = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now).into());
         tokio::select! {

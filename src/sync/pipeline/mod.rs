@@ -87,6 +87,9 @@ pub enum PipelineError {
     /// The verifier panicked (a bug in the chain adapter).
     #[error("verifier failed: {0}")]
     Verifier(String),
+    /// The peer list is empty and its sender is gone: nobody to sync from, ever.
+    #[error("no peers to sync from")]
+    NoPeers,
     /// The cancellation token fired.
     #[error("cancelled")]
     Cancelled,
