@@ -90,7 +90,8 @@ impl Default for FetchConfig {
 pub struct PipelineConfig {
     /// Blocks per chunk (each component of a chunk is one request). Default `100`.
     pub chunk_size: u64,
-    /// Chunks fetched, verified or waiting to be committed at once. Default `8`.
+    /// Chunks being fetched, verified or waiting to be committed at once (chunks the sink is
+    /// writing don't count). Default `8`.
     pub max_chunks_in_flight: usize,
     /// Concurrent requests to one peer. Default `10`.
     pub max_requests_per_peer: usize,

@@ -127,10 +127,21 @@ impl BlockVerifier for TestVerifier {
 pub struct SinkError(String);
 
 /// Collects committed blocks; refuses gaps and broken links; can pause once at a height.
-#[derive(Default)]
 pub struct TestSink {
     blocks: Mutex<Vec<VerifiedBlock<TestHeader>>>,
     pause: Mutex<Option<Pause>>,
+    len: watch::Sender<usize>,
+}
+
+impl Default for TestSink {
+    fn default() -> Self {
+        let len = watch::channel(0).0;
+        TestSink {
+            blocks: Mutex::default(),
+            pause: Mutex::default(),
+            len,
+        }
+    }
 }
 
 /// A one-shot pause: tell the test the height was reached, wait for it to resume us.
@@ -154,6 +165,13 @@ impl TestSink {
             resume,
         });
         (reached_rx, resume_tx)
+    }
+
+    /// Waits until `n` blocks are committed.
+    pub async fn wait_len(&self, n: usize) {
+        let mut rx = self.len.subscribe();
+        let reached = tokio::time::timeout(DEADLINE, rx.wait_for(|len| *len >= n)).await;
+        assert!(reached.is_ok(), "sink never reached {n} blocks");
     }
 
     /// The committed blocks' raw parts.
@@ -203,6 +221,7 @@ impl BlockSink<TestHeader> for TestSink {
             }
             stored.push(block);
         }
+        self.len.send_replace(stored.len());
         drop(stored);
         self.maybe_pause(last);
         Ok(())

@@ -130,3 +130,26 @@ async fn resumes_from_the_sink_head_and_returns_at_once_when_synced() {
     assert_eq!(p.sync_to(100, &peers, &cancel).await.unwrap(), 249);
     assert!(sink.parts() == blocks);
 }
+
+#[tokio::test]
+async fn run_follows_a_moving_target_until_cancelled() {
+    let blocks = chain(300, 32);
+    let server = honest_server(&blocks).await;
+    let client = Node::spawn(&[&server]).await;
+    let sink = Arc::new(TestSink::default());
+    let (p, _registry) = pipeline(&client, sink.clone(), Recorder::new());
+    let (_peers_tx, peers) = watch::channel(vec![server.peer]);
+    let (target_tx, target) = watch::channel(99);
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(p.run(target, peers, cancel.clone()));
+    sink.wait_len(100).await;
+    target_tx.send(299).unwrap();
+    sink.wait_len(300).await;
+    cancel.cancel();
+    tokio::time::timeout(deadline(), task)
+        .await
+        .expect("stops on cancel")
+        .unwrap()
+        .unwrap();
+    assert!(sink.parts() == blocks);
+}

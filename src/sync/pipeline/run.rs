@@ -86,16 +86,19 @@ impl<'a, V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'a, V, S> {
         }
     }
 
-    /// Opens new chunks while the window has room (stage 1 input).
+    /// Opens new chunks while the window has room (stage 1 input). Chunks handed to the sink
+    /// don't count, so fetching overlaps a slow commit; they are at most one window's worth.
     fn fill(&mut self) {
         let size = self.p.cfg.pipeline.chunk_size.max(1);
-        while self.chunks.len() < self.p.cfg.pipeline.max_chunks_in_flight.max(1)
-            && self.next_start <= self.target
-        {
+        let window = self.p.cfg.pipeline.max_chunks_in_flight.max(1);
+        let committing = |c: &Chunk<V::Header>| matches!(c.phase, Phase::Committing);
+        let mut open = self.chunks.values().filter(|c| !committing(c)).count();
+        while open < window && self.next_start <= self.target {
             let len = size.min(self.target - self.next_start + 1);
-            self.chunks
-                .insert(self.next_start, Chunk::new(self.next_start, len));
+            let chunk = Chunk::new(self.next_start, len);
+            self.chunks.insert(self.next_start, chunk);
             self.next_start += len;
+            open += 1;
         }
     }
 
