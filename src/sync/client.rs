@@ -47,7 +47,11 @@ pub enum FetchError {
     /// More items than the request's limit.
     #[error("more items than the {0} requested")]
     TooManyItems(u64),
-    /// The stream ended without a `Fin`.
+    /// The stream ended before any response message. Not held against the peer:
+    /// libp2p-stream drops inbound streams its application cannot take fast enough.
+    #[error("stream closed before any response")]
+    NoResponse,
+    /// The stream ended without a `Fin` after some items.
     #[error("stream ended without Fin")]
     MissingFin,
     /// A `Fin` inconsistent with the items sent (or an unknown reason).
@@ -77,9 +81,10 @@ impl FetchError {
             }
             FetchError::TooManyItems(_) => Some(PeerReport::TooManyItems),
             FetchError::DataAfterFin => Some(PeerReport::DataAfterFin),
-            FetchError::Open(_) | FetchError::Wire(WireError::Io(_)) | FetchError::Refused(_) => {
-                None
-            }
+            FetchError::Open(_)
+            | FetchError::NoResponse
+            | FetchError::Wire(WireError::Io(_))
+            | FetchError::Refused(_) => None,
         }
     }
 
@@ -187,6 +192,7 @@ async fn read_items(
         match msg.and_then(|m| m.message) {
             Some(Body::Item(item)) => push_item(&mut items, item, range)?,
             Some(Body::Fin(fin)) => return check_fin(items, &fin, range),
+            None if items.is_empty() => return Err(FetchError::NoResponse),
             None => return Err(FetchError::MissingFin),
         }
     }

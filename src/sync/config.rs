@@ -95,10 +95,12 @@ pub struct PipelineConfig {
     pub max_chunks_in_flight: usize,
     /// Concurrent requests to one peer. Default `10`.
     pub max_requests_per_peer: usize,
-    /// How long a peer that failed a request is not asked again. Default `10s`.
+    /// How long a peer that misbehaved (timeout, protocol breach, invalid data) is not asked
+    /// again. Default `10s`.
     #[serde(with = "humantime_serde")]
     pub peer_cooldown: Duration,
-    /// Wait before retrying when no peer can serve a chunk. Default `1s`.
+    /// Wait before retrying when no peer can serve a chunk, and before asking again a peer
+    /// that is unreachable or refused a request as busy or rate limited. Default `1s`.
     #[serde(with = "humantime_serde")]
     pub retry_delay: Duration,
 }

@@ -154,6 +154,13 @@ async fn detects_a_missing_or_inconsistent_fin() {
 }
 
 #[tokio::test]
+async fn an_empty_response_is_not_held_against_the_peer() {
+    let err = against(vec![]).await.unwrap_err();
+    assert!(matches!(err, FetchError::NoResponse), "{err:?}");
+    assert_eq!(err.kind(), None);
+}
+
+#[tokio::test]
 async fn detects_oversized_and_garbage_frames() {
     let err = against(vec![Script::Raw(vec![0xff, 0xff, 0xff, 0xff, 0x7f])])
         .await

@@ -1,11 +1,13 @@
 //! The coordinator's reactions: fetch, verification and commit results, peer blame, waiting.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::task::{Id, JoinError};
 use tokio_util::sync::CancellationToken;
 
 use crate::chain::{BlockNumber, Component};
+use crate::sync::client::FetchError;
+use crate::sync::config::PipelineConfig;
 use crate::sync::metrics::{Outcome, Side};
 use crate::sync::pipeline::chunk::Phase;
 use crate::sync::pipeline::run::{Committed, Coordinator, Fetched};
@@ -73,7 +75,9 @@ impl<V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'_, V, S> {
                 if let Some(kind) = e.kind() {
                     self.p.reporter.report(peer, kind);
                 }
-                self.book.cool_down(peer, self.p.cfg.pipeline.peer_cooldown);
+                if let Some(cooldown) = cooldown_after(&self.p.cfg.pipeline, &e) {
+                    self.book.cool_down(peer, cooldown);
+                }
                 e.outcome()
             }
             Err(None) => Outcome::Error,
@@ -156,5 +160,15 @@ impl<V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'_, V, S> {
             sink.commit(blocks).map_err(|e| e.to_string())?;
             Ok((last, starts))
         });
+    }
+}
+
+/// How long to rest a peer after `e`: long after misbehaviour, short when it is unreachable
+/// or says it is overloaded, not at all for a dropped stream (the slot moves on anyway).
+fn cooldown_after(cfg: &PipelineConfig, e: &FetchError) -> Option<Duration> {
+    match e {
+        _ if e.kind().is_some() => Some(cfg.peer_cooldown),
+        FetchError::Open(_) | FetchError::Refused(_) => Some(cfg.retry_delay),
+        _ => None,
     }
 }
