@@ -33,6 +33,14 @@ impl PeerBook {
             .min_by_key(|p| (avoid.contains(p), self.active(p)))
     }
 
+    /// Whether some peer of `peers` outside `excluded` is not cooling down (maybe at its cap).
+    pub fn any_awake(&self, peers: &[PeerId], excluded: &[PeerId]) -> bool {
+        let now = Instant::now();
+        peers
+            .iter()
+            .any(|p| !excluded.contains(p) && !self.is_cooling(p, now))
+    }
+
     /// Requests running against `peer`.
     pub fn active(&self, peer: &PeerId) -> usize {
         self.active.get(peer).copied().unwrap_or(0)

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::chain::{BlockNumber, Component};
 use crate::sync::client::{fetch, FetchError};
-use crate::sync::pipeline::chunk::{Chunk, Phase};
+use crate::sync::pipeline::chunk::{Chunk, Phase, Slot};
 use crate::sync::pipeline::peers::PeerBook;
 use crate::sync::pipeline::verify::{verify_chunk, Verified};
 use crate::sync::pipeline::{
@@ -124,21 +124,17 @@ impl<'a, V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'a, V, S> {
                     continue;
                 }
                 self.salt = self.salt.wrapping_add(1);
-                match self
-                    .book
-                    .pick(&peers, &slot.tried, &avoid, cap, self.salt + i)
-                {
-                    Some(peer) => {
+                let retry_delay = self.p.cfg.pipeline.retry_delay;
+                let choice = choose(&self.book, &peers, slot, &avoid, cap, self.salt + i);
+                match choice {
+                    Choice::Peer(peer) => {
                         slot.in_flight = true;
                         slot.peer = Some(peer);
                         self.book.started(peer);
                         jobs.push((chunk.start, chunk.len, component, peer));
                     }
-                    None if peers.iter().all(|p| slot.tried.contains(p)) => {
-                        slot.tried.clear();
-                        slot.not_before = Some(now + self.p.cfg.pipeline.retry_delay);
-                    }
-                    None => {}
+                    Choice::Later => slot.not_before = Some(now + retry_delay),
+                    Choice::Wait => {}
                 }
             }
         }
@@ -208,4 +204,40 @@ impl<'a, V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'a, V, S> {
             self.spawn_commit(batch, starts);
         }
     }
+}
+
+/// What to do about one slot this round.
+enum Choice {
+    /// Ask this peer.
+    Peer(PeerId),
+    /// Every peer failed or lacked it: ask again after the retry delay.
+    Later,
+    /// Wait for a peer to come off its request cap or cooldown.
+    Wait,
+}
+
+/// Picks a peer for `slot`, preferring peers that have not failed it. When the only peers left
+/// untried are resting, the failed ones are given another chance at once; when everyone was
+/// tried, the slot backs off instead of hammering peers that lack the blocks.
+fn choose(
+    book: &PeerBook,
+    peers: &[PeerId],
+    slot: &mut Slot,
+    avoid: &[PeerId],
+    cap: usize,
+    salt: usize,
+) -> Choice {
+    if let Some(peer) = book.pick(peers, &slot.tried, avoid, cap, salt) {
+        return Choice::Peer(peer);
+    }
+    if book.any_awake(peers, &slot.tried) {
+        return Choice::Wait;
+    }
+    let everyone_tried = peers.iter().all(|p| slot.tried.contains(p));
+    slot.tried.clear();
+    if everyone_tried {
+        return Choice::Later;
+    }
+    book.pick(peers, &[], avoid, cap, salt)
+        .map_or(Choice::Wait, Choice::Peer)
 }
