@@ -3,6 +3,8 @@
 
 #[path = "chain/adapter.rs"]
 mod adapter;
+#[path = "chain/crash.rs"]
+mod crash;
 #[path = "chain/feeder.rs"]
 mod feeder;
 #[path = "chain/gateway.rs"]
@@ -11,3 +13,5 @@ mod gateway;
 mod helpers;
 #[path = "chain/store.rs"]
 mod store;
+#[path = "chain/surface.rs"]
+mod surface;

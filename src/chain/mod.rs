@@ -8,12 +8,7 @@ mod block;
 mod component;
 pub mod devnet;
 mod hash;
-mod metrics;
-
-/// Label sets of [`ChainMetrics`], for reading counters in tests and dashboards code.
-pub mod metrics_labels {
-    pub use super::metrics::{KindLabel, ReasonLabel};
-}
+pub mod metrics;
 pub mod wire;
 
 pub use adapter::{ChainAdapter, VerifyError};

@@ -12,10 +12,12 @@ pub const GATEWAY_KEY_FILE: &str = "gateway.pub";
 /// configured `gateway_public_key`, else the pinned file, else the key fetched from the
 /// gateway, which is then pinned to `<data_dir>/gateway.pub` with a loud warning.
 pub async fn pin_gateway_key(cfg: &FeederConfig, data_dir: &Path) -> Result<Vec<u8>, FeederError> {
-    if let Some(configured) = &cfg.gateway_public_key {
-        return decode(configured);
-    }
     let path = data_dir.join(GATEWAY_KEY_FILE);
+    if let Some(configured) = &cfg.gateway_public_key {
+        let key = decode(configured)?;
+        warn_if_pinned_differs(&path, &key).await;
+        return Ok(key);
+    }
     match tokio::fs::read_to_string(&path).await {
         Ok(pinned) => return decode(&pinned),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -47,6 +49,17 @@ async fn fetch_and_pin(
          check it out of band, set --gateway-public-key to pin it explicitly, or delete the file to re-pin"
     );
     Ok(key)
+}
+
+/// The configured key wins, but a different key pinned earlier deserves attention.
+async fn warn_if_pinned_differs(path: &Path, key: &[u8]) {
+    let Ok(pinned) = tokio::fs::read_to_string(path).await else {
+        return;
+    };
+    if decode(&pinned).ok().as_deref() != Some(key) {
+        tracing::warn!(file = %path.display(), configured = %hex::encode(key),
+            "configured gateway public key differs from the key pinned earlier; using the configured key");
+    }
 }
 
 fn decode(hex_key: &str) -> Result<Vec<u8>, FeederError> {

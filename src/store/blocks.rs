@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use bytes::Bytes;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
 
 use super::error::{db, StoreError};
 use super::StoreMetrics;
@@ -107,8 +107,11 @@ impl BlockStore {
     fn write_blocks(&self, blocks: &[Block]) -> Result<Head, StoreError> {
         let txn = self.db.begin_write().map_err(db)?;
         let mut head = read_head(&txn.open_table(META).map_err(db)?)?;
-        for block in blocks {
-            head = Some(self.write_block(&txn, head, block)?);
+        {
+            let mut tables = WriteTables::open(&txn)?;
+            for block in blocks {
+                head = Some(self.write_block(&mut tables, head, block)?);
+            }
         }
         if let Some((number, hash)) = head {
             let mut value = number.to_be_bytes().to_vec();
@@ -122,7 +125,7 @@ impl BlockStore {
 
     fn write_block(
         &self,
-        txn: &WriteTransaction,
+        tables: &mut WriteTables<'_>,
         head: Head,
         block: &Block,
     ) -> Result<(BlockNumber, BlockHash), StoreError> {
@@ -130,11 +133,16 @@ impl BlockStore {
         let number = block.number();
         let hash = self.adapter.block_hash(&block.header);
         let header = self.adapter.encode_header(&block.header);
-        insert(txn, table(Component::Headers), number, &header)?;
-        insert(txn, HASHES, number, hash.as_bytes())?;
-        for component in crate::chain::BODY_COMPONENTS {
-            let body = block.body(component).expect("body component");
-            insert(txn, table(component), number, body)?;
+        tables
+            .headers
+            .insert(number, header.as_slice())
+            .map_err(db)?;
+        tables
+            .hashes
+            .insert(number, hash.as_bytes().as_slice())
+            .map_err(db)?;
+        for (table, body) in tables.bodies.iter_mut().zip(&block.bodies) {
+            table.insert(number, body.as_ref()).map_err(db)?;
         }
         Ok((number, hash))
     }
@@ -236,15 +244,25 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn insert(
-    txn: &WriteTransaction,
-    def: TableDefinition<'static, u64, &'static [u8]>,
-    number: BlockNumber,
-    value: &[u8],
-) -> Result<(), StoreError> {
-    let mut table = txn.open_table(def).map_err(db)?;
-    table.insert(number, value).map_err(db)?;
-    Ok(())
+type BytesTable<'txn> = Table<'txn, u64, &'static [u8]>;
+
+/// The tables a commit writes, opened once per transaction.
+struct WriteTables<'txn> {
+    headers: BytesTable<'txn>,
+    hashes: BytesTable<'txn>,
+    bodies: [BytesTable<'txn>; 4],
+}
+
+impl<'txn> WriteTables<'txn> {
+    fn open(txn: &'txn WriteTransaction) -> Result<Self, StoreError> {
+        let open = |def| txn.open_table(def).map_err(db);
+        let [t, r, e, s] = crate::chain::BODY_COMPONENTS.map(table);
+        Ok(WriteTables {
+            headers: open(table(Component::Headers))?,
+            hashes: open(HASHES)?,
+            bodies: [open(t)?, open(r)?, open(e)?, open(s)?],
+        })
+    }
 }
 
 fn read_head(meta: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<Head, StoreError> {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
-use wharf::chain::metrics_labels::ReasonLabel;
+use wharf::chain::metrics::ReasonLabel;
 use wharf::feeder::GATEWAY_KEY_FILE;
 use wharf::gateway::{Gateway, Tamper};
 
@@ -85,8 +85,8 @@ async fn resumes_after_the_gateway_was_down_with_nothing_lost_or_duplicated() {
     assert_same_chain(&store, &gw, 65);
 }
 
-fn kind(kind: &'static str) -> wharf::chain::metrics_labels::KindLabel {
-    wharf::chain::metrics_labels::KindLabel { kind }
+fn kind(kind: &'static str) -> wharf::chain::metrics::KindLabel {
+    wharf::chain::metrics::KindLabel { kind }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,4 +209,30 @@ async fn a_diverging_upstream_is_reported_never_overwritten() {
     );
     let store = feeder.stop().await;
     assert_same_chain(&store, &honest, 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_key_is_used_and_a_wrong_one_refuses_every_block() {
+    let gw = gateway(5, NEVER).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = feeder_config(gw.url());
+    let foreign = wharf::chain::devnet::keypair_from_seed(8)
+        .public()
+        .to_bytes();
+    cfg.gateway_public_key = Some(hex::encode(foreign));
+    let feeder = TestFeeder::start(cfg, dir.path()).await;
+    assert!(
+        !dir.path().join(GATEWAY_KEY_FILE).exists(),
+        "a configured key is not re-pinned"
+    );
+    wait_until("signature refusals", || {
+        failures(&feeder, "bad_signature") >= 2
+    })
+    .await;
+    assert_eq!(
+        feeder.store.head(),
+        None,
+        "nothing signed by another key is stored"
+    );
+    feeder.stop().await;
 }
