@@ -31,7 +31,7 @@ pub use bridge::{ChainVerifier, CheckedHeader};
 pub use client::{fetch, FetchError};
 pub use config::{FetchConfig, PipelineConfig, SyncConfig, SyncServerConfig};
 pub use metrics::SyncMetrics;
-pub use pipeline::{BlockSink, BlockVerifier, SyncPipeline};
+pub use pipeline::{BlockSink, BlockVerifier, PipelineError, SyncPipeline, VerifiedBlock};
 pub use report::{NoopReporter, PeerReport, PeerReporter};
 pub use server::SyncServer;
 pub use source::{BlockSource, MemorySource};
