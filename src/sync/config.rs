@@ -116,3 +116,30 @@ impl Default for PipelineConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_partial_section_with_humantime_durations() {
+        let text = "[server]\nmax_blocks_per_request = 50\nread_timeout = \"250ms\"\n\
+                    [pipeline]\npeer_cooldown = \"1m\"\n";
+        let cfg: SyncConfig = toml::from_str(text).unwrap();
+        assert_eq!(cfg.server.max_blocks_per_request, 50);
+        assert_eq!(cfg.server.read_timeout, Duration::from_millis(250));
+        assert_eq!(
+            cfg.server.write_timeout,
+            Duration::from_secs(10),
+            "default kept"
+        );
+        assert_eq!(cfg.pipeline.peer_cooldown, Duration::from_secs(60));
+        assert_eq!(cfg.client.max_message_size, 16 * 1024 * 1024);
+    }
+
+    #[test]
+    fn refuses_unknown_fields() {
+        let err = toml::from_str::<SyncConfig>("[server]\nmax_blocks = 5\n").unwrap_err();
+        assert!(err.to_string().contains("max_blocks"), "{err}");
+    }
+}
