@@ -153,3 +153,81 @@ async fn run_follows_a_moving_target_until_cancelled() {
         .unwrap();
     assert!(sink.parts() == blocks);
 }
+
+/// A relay that answers every request correctly, then appends one more item (after `Fin`
+/// when `after_fin`, else before it).
+async fn overflowing_server(blocks: Vec<[Bytes; 5]>, after_fin: bool) -> Node {
+    use futures::StreamExt;
+    use wharf::chain::Component;
+    use wharf::sync::proto::{FinReason, SyncRequest};
+    use wharf::sync::{fin, item, protocol_id, wire};
+    let node = Node::spawn(&[]).await;
+    let blocks = Arc::new(blocks);
+    for (index, component) in Component::ALL.into_iter().enumerate() {
+        let mut incoming = node
+            .control
+            .clone()
+            .accept(protocol_id(NETWORK, component))
+            .unwrap();
+        let blocks = blocks.clone();
+        tokio::spawn(async move {
+            while let Some((_, mut stream)) = incoming.next().await {
+                let blocks = blocks.clone();
+                tokio::spawn(async move {
+                    let t = deadline();
+                    let Ok(Some(req)) =
+                        wire::read_message::<SyncRequest, _>(&mut stream, 64, t).await
+                    else {
+                        return;
+                    };
+                    let mut buf = Vec::new();
+                    let end = (req.start_block + req.limit).min(blocks.len() as u64 - 1);
+                    let extra = item(end, blocks[end as usize][index].clone());
+                    for n in req.start_block..req.start_block + req.limit {
+                        let msg = item(n, blocks[n as usize][index].clone());
+                        let _ = wire::write_message(&mut stream, &msg, &mut buf, t).await;
+                    }
+                    if !after_fin {
+                        let _ = wire::write_message(&mut stream, &extra, &mut buf, t).await;
+                    }
+                    let _ =
+                        wire::write_message(&mut stream, &fin(FinReason::Complete, 0), &mut buf, t)
+                            .await;
+                    if after_fin {
+                        let _ = wire::write_message(&mut stream, &extra, &mut buf, t).await;
+                    }
+                    let _ = wire::close(&mut stream, t).await;
+                });
+            }
+        });
+    }
+    node
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_extra_items_and_data_after_fin_and_syncs_from_the_honest_relay() {
+    let blocks = chain(600, 128);
+    let extra = overflowing_server(blocks.clone(), false).await;
+    let after_fin = overflowing_server(blocks.clone(), true).await;
+    let honest = honest_server(&blocks).await;
+    let client = Node::spawn(&[&extra, &after_fin, &honest]).await;
+    let (recorder, sink) = (Recorder::new(), Arc::new(TestSink::default()));
+    let (mut p, _registry) = pipeline(&client, sink.clone(), recorder.clone());
+    let (_tx, peers) = watch::channel(vec![extra.peer, after_fin.peer, honest.peer]);
+    let synced = tokio::time::timeout(
+        deadline(),
+        p.sync_to(599, &peers, &CancellationToken::new()),
+    )
+    .await;
+    assert_eq!(synced.expect("sync within the deadline").unwrap(), 599);
+    assert!(
+        sink.parts() == blocks,
+        "synced chain differs from the source"
+    );
+    recorder
+        .wait_for(extra.peer, PeerReport::TooManyItems)
+        .await;
+    recorder
+        .wait_for(after_fin.peer, PeerReport::DataAfterFin)
+        .await;
+}
