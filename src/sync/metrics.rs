@@ -92,7 +92,7 @@ impl SyncMetrics {
             m.requests.clone(),
         );
         r.register(
-            "wharf_sync_blocks",
+            "wharf_sync_blocks_committed",
             "Blocks verified and committed by the P2P sync pipeline",
             m.blocks_synced.clone(),
         );
