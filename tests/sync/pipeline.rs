@@ -86,7 +86,10 @@ async fn syncs_correctly_despite_tampering_servers() {
         .about(honest.peer)
         .contains(&PeerReport::InvalidData));
     let text = exposition(&registry);
-    assert!(text.contains("wharf_sync_blocks_committed_total 1000"), "{text}");
+    assert!(
+        text.contains("wharf_sync_blocks_committed_total 1000"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
