@@ -14,6 +14,7 @@ pub mod gateway;
 pub mod metrics;
 pub mod p2p;
 pub mod store;
+pub mod sync;
 pub(crate) mod util;
 
 pub use app::{App, AppError};

@@ -1,0 +1,108 @@
+//! Binds the sync traits to the real chain: the chain adapter verifies (stage 3), the block
+//! store serves ranges ([`BlockSource`]) and commits verified blocks ([`BlockSink`]).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::chain::{Block, BlockHash, BlockNumber, ChainAdapter, Component, Header, VerifyError};
+use crate::store::{BlockStore, StoreError};
+use crate::sync::pipeline::{BlockSink, BlockVerifier, VerifiedBlock};
+use crate::sync::source::{BlockSource, SourceError};
+
+/// A header that passed the adapter's checks, with its hash computed once.
+#[derive(Debug, Clone)]
+pub struct CheckedHeader {
+    /// The decoded header.
+    pub header: Header,
+    /// Its block hash (what its signature covers).
+    pub hash: BlockHash,
+}
+
+/// [`BlockVerifier`] backed by the network's chain adapter (devnet, starknet, ...).
+#[derive(Debug, Clone)]
+pub struct ChainVerifier(pub Arc<dyn ChainAdapter>);
+
+impl BlockVerifier for ChainVerifier {
+    type Header = CheckedHeader;
+    type Error = VerifyError;
+
+    fn verify_header(
+        &self,
+        number: BlockNumber,
+        bytes: &Bytes,
+    ) -> Result<CheckedHeader, VerifyError> {
+        let header = self.0.decode_header(bytes)?;
+        if header.number != number {
+            return Err(VerifyError::WrongNumber {
+                expected: number,
+                actual: header.number,
+            });
+        }
+        let hash = self.0.verify_header_signature(&header)?;
+        Ok(CheckedHeader { header, hash })
+    }
+
+    fn block_hash(&self, header: &CheckedHeader) -> BlockHash {
+        header.hash
+    }
+
+    fn parent_hash(&self, header: &CheckedHeader) -> BlockHash {
+        header.header.parent_hash
+    }
+
+    fn verify_body(
+        &self,
+        header: &CheckedHeader,
+        component: Component,
+        body: &Bytes,
+    ) -> Result<(), VerifyError> {
+        self.0.verify_body(&header.header, component, body)
+    }
+}
+
+impl BlockSink<CheckedHeader> for BlockStore {
+    type Error = StoreError;
+
+    fn head(&self) -> Result<Option<(BlockNumber, BlockHash)>, StoreError> {
+        Ok(BlockStore::head(self))
+    }
+
+    fn commit(&self, blocks: Vec<VerifiedBlock<CheckedHeader>>) -> Result<(), StoreError> {
+        let blocks: Vec<Block> = blocks.into_iter().map(into_block).collect();
+        self.commit_batch(&blocks).map(|_| ())
+    }
+}
+
+/// Reassembles a store block from the verified header and the four raw bodies.
+fn into_block(block: VerifiedBlock<CheckedHeader>) -> Block {
+    let [_, transactions, receipts, events, state_diffs] = block.parts;
+    Block {
+        header: block.header.header,
+        bodies: [transactions, receipts, events, state_diffs],
+    }
+}
+
+impl BlockSource for BlockStore {
+    fn range(
+        &self,
+        component: Component,
+        start: BlockNumber,
+        limit: u64,
+        step: u64,
+    ) -> Result<Vec<(BlockNumber, Bytes)>, SourceError> {
+        let failed = |e: StoreError| SourceError(e.to_string());
+        if step == 1 {
+            let items = BlockStore::range(self, component, start, limit).map_err(failed)?;
+            return Ok((start..).zip(items).collect());
+        }
+        let mut out = Vec::new();
+        for n in (0..limit).map(|i| start + i * step) {
+            match self.body(n, component).map_err(failed)? {
+                Some(bytes) => out.push((n, bytes)),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+}

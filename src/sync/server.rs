@@ -1,0 +1,276 @@
+//! Serves the five sync protocols: one request per stream, an item per block, then `Fin`.
+//!
+//! Every incoming stream is admitted by the per-peer [`Limiter`], read under a deadline with a
+//! tiny maximum request size, validated, answered from the [`BlockSource`] and closed. Anything
+//! a peer does wrong is answered with the matching `Fin` (when the stream still works) and
+//! reported, never with a panic or an allocation sized by the peer.
+
+use std::sync::Arc;
+
+use futures::io::{AsyncReadExt, BufWriter};
+use futures::StreamExt;
+use libp2p::{PeerId, Stream, StreamProtocol};
+use libp2p_stream::Control;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::chain::Component;
+use crate::sync::config::SyncServerConfig;
+use crate::sync::limits::{Limiter, Refusal};
+use crate::sync::metrics::{Outcome, Side, SyncMetrics};
+use crate::sync::proto::{FinReason, SyncRequest};
+use crate::sync::report::{PeerReport, PeerReporter};
+use crate::sync::source::BlockSource;
+use crate::sync::wire::{self, WireError};
+use crate::sync::{fin, item, protocol_id};
+
+/// Largest request accepted: three varints fit in 33 bytes, so 64 leaves room and no more.
+pub const MAX_REQUEST_SIZE: usize = 64;
+
+/// Upper bound of an item message's size beyond its data (tags, lengths, block number).
+const ITEM_OVERHEAD: usize = 32;
+
+/// Buffer that batches small items into fewer transport frames.
+const WRITE_BUFFER: usize = 64 * 1024;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncServerError {
+    /// Another handler already accepts this protocol on the same `Control`.
+    #[error("protocol {0} is already being accepted")]
+    AlreadyRegistered(StreamProtocol),
+}
+
+/// Everything a stream handler needs, shared by all handlers.
+struct Ctx {
+    source: Arc<dyn BlockSource>,
+    reporter: Arc<dyn PeerReporter>,
+    metrics: SyncMetrics,
+    cfg: Arc<SyncServerConfig>,
+    limiter: Limiter,
+}
+
+/// The sync protocols' server side. Build with [`SyncServer::new`], start with [`SyncServer::spawn`].
+pub struct SyncServer {
+    network: String,
+    ctx: Arc<Ctx>,
+}
+
+impl SyncServer {
+    /// A server for `network` answering from `source`, reporting misbehaviour to `reporter`.
+    pub fn new(
+        network: impl Into<String>,
+        source: Arc<dyn BlockSource>,
+        reporter: Arc<dyn PeerReporter>,
+        metrics: SyncMetrics,
+        cfg: SyncServerConfig,
+    ) -> Self {
+        let cfg = Arc::new(cfg);
+        let limiter = Limiter::new(cfg.clone());
+        let ctx = Ctx {
+            source,
+            reporter,
+            metrics,
+            cfg,
+            limiter,
+        };
+        SyncServer {
+            network: network.into(),
+            ctx: Arc::new(ctx),
+        }
+    }
+
+    /// Accepts the five protocols on `control`; the tasks live on `tracker` until `cancel`.
+    pub fn spawn(
+        self,
+        control: &mut Control,
+        tracker: &TaskTracker,
+        cancel: CancellationToken,
+    ) -> Result<(), SyncServerError> {
+        for component in Component::ALL {
+            let protocol = protocol_id(&self.network, component);
+            let incoming = control
+                .accept(protocol.clone())
+                .map_err(|_| SyncServerError::AlreadyRegistered(protocol))?;
+            let task = accept_loop(
+                self.ctx.clone(),
+                component,
+                incoming,
+                tracker.clone(),
+                cancel.clone(),
+            );
+            tracker.spawn(task);
+        }
+        Ok(())
+    }
+}
+
+/// Hands each incoming stream of one protocol to its own task.
+async fn accept_loop(
+    ctx: Arc<Ctx>,
+    component: Component,
+    mut incoming: libp2p_stream::IncomingStreams,
+    tracker: TaskTracker,
+    cancel: CancellationToken,
+) {
+    while let Some(Some((peer, stream))) = cancel.run_until_cancelled(incoming.next()).await {
+        let handler = handle_stream(ctx.clone(), component, peer, stream);
+        let cancel = cancel.clone();
+        tracker.spawn(async move { cancel.run_until_cancelled(handler).await });
+    }
+}
+
+/// Admits, serves and accounts for one stream.
+async fn handle_stream(ctx: Arc<Ctx>, component: Component, peer: PeerId, stream: Stream) {
+    let mut io = BufWriter::with_capacity(WRITE_BUFFER, stream);
+    let outcome = match ctx.limiter.admit(peer) {
+        Ok(_permit) => serve(&ctx, component, peer, &mut io).await,
+        Err(refusal) => refuse(&ctx, peer, refusal, &mut io).await,
+    };
+    let _ = wire::close(&mut io, ctx.cfg.write_timeout).await;
+    ctx.metrics.request(Side::Server, component, outcome);
+}
+
+/// Answers a stream that was not admitted with `Fin{BUSY|RATE_LIMITED}`.
+async fn refuse(ctx: &Ctx, peer: PeerId, refusal: Refusal, io: &mut BufWriter<Stream>) -> Outcome {
+    let reason = match refusal {
+        Refusal::Busy => FinReason::Busy,
+        Refusal::PeerBusy => FinReason::Busy,
+        Refusal::RateLimited => FinReason::RateLimited,
+    };
+    if refusal != Refusal::Busy {
+        ctx.reporter.report(peer, PeerReport::RateLimited);
+    }
+    tracing::debug!(%peer, ?refusal, "sync stream refused");
+    let _ = finish(ctx, io, reason, 0).await;
+    Outcome::Refused
+}
+
+/// Reads, checks and answers the request on an admitted stream.
+async fn serve(
+    ctx: &Ctx,
+    component: Component,
+    peer: PeerId,
+    io: &mut BufWriter<Stream>,
+) -> Outcome {
+    let request = match wire::read_message::<SyncRequest, _>(
+        io,
+        MAX_REQUEST_SIZE,
+        ctx.cfg.read_timeout,
+    )
+    .await
+    {
+        Ok(Some(request)) => request,
+        Ok(None) => {
+            ctx.reporter.report(peer, PeerReport::ProtocolViolation);
+            return Outcome::Refused;
+        }
+        Err(e) => return wire_failure(ctx, peer, &e),
+    };
+    if let Err(reason) = validate(&ctx.cfg, &request) {
+        ctx.reporter.report(peer, PeerReport::ProtocolViolation);
+        let _ = finish(ctx, io, reason, 0).await;
+        return Outcome::Refused;
+    }
+    let outcome = match respond(ctx, component, &request, io).await {
+        Ok(outcome) => outcome,
+        Err(e) => return wire_failure(ctx, peer, &e),
+    };
+    check_trailing(ctx, peer, io).await;
+    outcome
+}
+
+/// Reports a wire error when it is the peer's fault and returns the request's outcome.
+fn wire_failure(ctx: &Ctx, peer: PeerId, e: &WireError) -> Outcome {
+    tracing::debug!(%peer, error = %e, "sync stream failed");
+    let (report, outcome) = match e {
+        WireError::Truncated | WireError::Decode(_) => (PeerReport::Malformed, Outcome::Refused),
+        WireError::Oversized { .. } => (PeerReport::Oversized, Outcome::Refused),
+        WireError::Timeout(_) => (PeerReport::Timeout, Outcome::Timeout),
+        WireError::Io(_) => return Outcome::Error,
+    };
+    ctx.reporter.report(peer, report);
+    outcome
+}
+
+/// Checks a request against the limits; the error is the `Fin` reason to answer with.
+fn validate(cfg: &SyncServerConfig, req: &SyncRequest) -> Result<(), FinReason> {
+    if req.limit == 0 || req.step == 0 {
+        return Err(FinReason::BadRequest);
+    }
+    if req.limit > cfg.max_blocks_per_request {
+        return Err(FinReason::LimitExceeded);
+    }
+    let span = (req.limit - 1).checked_mul(req.step);
+    match span.and_then(|s| req.start_block.checked_add(s)) {
+        Some(_) => Ok(()),
+        None => Err(FinReason::BadRequest),
+    }
+}
+
+/// Sends the items the source has, then the matching `Fin`.
+async fn respond(
+    ctx: &Ctx,
+    component: Component,
+    req: &SyncRequest,
+    io: &mut BufWriter<Stream>,
+) -> Result<Outcome, WireError> {
+    let source = ctx.source.clone();
+    let (start, limit, step) = (req.start_block, req.limit, req.step);
+    let read =
+        tokio::task::spawn_blocking(move || source.range(component, start, limit, step)).await;
+    let items = match read {
+        Ok(Ok(items)) => items,
+        failed => {
+            tracing::warn!(?failed, %component, "block source failed while serving");
+            finish(ctx, io, FinReason::Busy, 0).await?;
+            return Ok(Outcome::Error);
+        }
+    };
+    let mut buf = Vec::new();
+    let mut served = 0;
+    for (number, data) in items.into_iter().take(limit as usize) {
+        if data.len() + ITEM_OVERHEAD > ctx.cfg.max_message_size {
+            tracing::warn!(number, %component, len = data.len(), "item exceeds max_message_size; not served");
+            break;
+        }
+        ctx.metrics.served(component, data.len());
+        wire::write_message(io, &item(number, data), &mut buf, ctx.cfg.write_timeout).await?;
+        served += 1;
+    }
+    if served < limit {
+        finish(ctx, io, FinReason::NotFound, start + served * step).await?;
+        return Ok(Outcome::NotFound);
+    }
+    finish(ctx, io, FinReason::Complete, 0).await?;
+    Ok(Outcome::Ok)
+}
+
+/// Writes the `Fin` and closes our side of the stream.
+async fn finish(
+    ctx: &Ctx,
+    io: &mut BufWriter<Stream>,
+    reason: FinReason,
+    missing: u64,
+) -> Result<(), WireError> {
+    wire::write_message(
+        io,
+        &fin(reason, missing),
+        &mut Vec::new(),
+        ctx.cfg.write_timeout,
+    )
+    .await?;
+    wire::close(io, ctx.cfg.write_timeout).await
+}
+
+/// After `Fin`, the client must have closed its side: anything more is a second request.
+async fn check_trailing(ctx: &Ctx, peer: PeerId, io: &mut BufWriter<Stream>) {
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(ctx.cfg.read_timeout, io.read(&mut byte)).await;
+    if let Ok(Ok(n)) = read {
+        if n > 0 {
+            tracing::debug!(%peer, "bytes after the request (second request on a stream)");
+            ctx.reporter.report(peer, PeerReport::ProtocolViolation);
+        }
+    }
+}
