@@ -153,6 +153,9 @@ pub struct RunArgs {
     /// Upstream gateway public key, hex [feeder.gateway_public_key].
     #[arg(long = "gateway-public-key", value_name = "HEX")]
     pub gateway_public_key: Option<String>,
+    /// Postgres URL for bans and scores shared by the fleet [control.database_url].
+    #[arg(long = "database-url", value_name = "URL")]
+    pub database_url: Option<String>,
 }
 
 impl RunArgs {
@@ -199,6 +202,9 @@ impl RunArgs {
         }
         if let Some(k) = &self.gateway_public_key {
             set("feeder", "gateway_public_key", json!(k));
+        }
+        if let Some(u) = &self.database_url {
+            set("control", "database_url", json!(u));
         }
         Value::Object(root)
     }

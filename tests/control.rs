@@ -8,6 +8,8 @@ mod bans;
 mod common;
 #[path = "control/fleet.rs"]
 mod fleet;
+#[path = "common/mod.rs"]
+mod node;
 #[path = "control/scores.rs"]
 mod scores;
 #[path = "control/swarm.rs"]
@@ -47,4 +49,5 @@ both_stores!(
     scores::restart_keeps_scores,
     swarm::existing_connection_closed_within_a_second,
     swarm::banned_refused_before_handshake_until_expiry,
+    swarm::peer_id_ban_refuses_the_peer,
 );

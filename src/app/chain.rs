@@ -27,7 +27,6 @@ pub enum ChainStartError {
 }
 
 /// What the rest of the app needs from the chain data path.
-#[allow(dead_code)] // adapter, best_known and metrics feed the P2P sync driver
 pub struct ChainPath {
     /// Chain rules with the pinned key; `None` on a relay with no upstream key (bootstrap only).
     pub adapter: Option<Arc<dyn ChainAdapter>>,
@@ -35,7 +34,13 @@ pub struct ChainPath {
     pub store: Option<BlockStore>,
     /// Highest block number announced (validly signed) over gossip.
     pub best_known: watch::Receiver<BlockNumber>,
-    pub metrics: ChainMetrics,
+}
+
+/// Shared pieces the chain data path registers into or publishes to.
+pub struct ChainDeps<'a> {
+    pub registry: &'a mut prometheus_client::registry::Registry,
+    pub store_metrics: StoreMetrics,
+    pub events: &'a EventBus,
 }
 
 /// Opens the store, starts the feeder (feeder mode), the announcer and the gossip validator.
@@ -43,13 +48,16 @@ pub async fn start(
     config: &Config,
     p2p: &P2pHandle,
     gossip: mpsc::Receiver<GossipMessage>,
-    registry: &mut prometheus_client::registry::Registry,
-    events: &EventBus,
+    deps: ChainDeps<'_>,
     cancel: &CancellationToken,
     tracker: &TaskTracker,
 ) -> Result<ChainPath, ChainStartError> {
+    let ChainDeps {
+        registry,
+        store_metrics,
+        events,
+    } = deps;
     let metrics = ChainMetrics::register(registry);
-    let store_metrics = StoreMetrics::register(registry);
     let adapter = adapter(config).await?;
     let store = match &adapter {
         Some(a) => Some(BlockStore::open(
@@ -95,7 +103,6 @@ pub async fn start(
         adapter,
         store,
         best_known,
-        metrics,
     })
 }
 

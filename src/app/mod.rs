@@ -10,12 +10,17 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 mod chain;
+mod control;
+mod sync;
 
 use crate::api::{self, ApiState, Keyring};
 use crate::config::Config;
+use crate::control::{Control, ControlError, ControlMetrics};
 use crate::events::EventBus;
 use crate::metrics;
-use crate::p2p::{self, AccessPolicy, AllowAll, P2pHandle};
+use crate::p2p::{self, P2pHandle};
+use crate::store::StoreMetrics;
+use crate::sync::{SyncMetrics, SyncServerError};
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +35,10 @@ pub enum AppError {
     P2p(#[from] p2p::StartError),
     #[error(transparent)]
     Chain(#[from] chain::ChainStartError),
+    #[error("control plane: {0}")]
+    Control(#[from] ControlError),
+    #[error("sync: {0}")]
+    Sync(#[from] SyncServerError),
     #[error(transparent)]
     ApiKeys(#[from] api::auth::KeyError),
     #[error("API listener {addr}: {source}")]
@@ -58,26 +67,32 @@ pub struct App {
     pub api_addr: SocketAddr,
     /// The block store (absent on a relay without an upstream key).
     pub store: Option<crate::store::BlockStore>,
+    /// Bans and scores.
+    pub control: Control,
     cancel: CancellationToken,
     tracker: TaskTracker,
 }
 
 impl App {
-    /// Starts a relay with no bans.
+    /// Starts a relay: control plane, libp2p node, chain data path, sync, API and metrics.
     pub async fn start(config: Config) -> Result<App, AppError> {
-        Self::start_with_policy(config, Arc::new(AllowAll)).await
-    }
-
-    /// Starts a relay whose connection gate consults `policy`.
-    pub async fn start_with_policy(
-        config: Config,
-        policy: Arc<dyn AccessPolicy>,
-    ) -> Result<App, AppError> {
         let key = load_key(&config)?;
         let keys = Keyring::from_config(&config.api)?;
         let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
         let mut registry = Registry::default();
         let events = EventBus::default();
+        let store_metrics = StoreMetrics::register(&mut registry);
+        let control_metrics =
+            ControlMetrics::register_with_store(&mut registry, store_metrics.clone());
+        let control = Control::open_with_metrics(
+            &config.control,
+            &config.node.data_dir,
+            control_metrics,
+            cancel.clone(),
+            &tracker,
+        )
+        .await?;
+        let policy = Arc::new(control.gatekeeper());
         let started = p2p::start(
             &config,
             key,
@@ -87,24 +102,44 @@ impl App {
             cancel.clone(),
         )
         .await?;
-        let chain = chain::start(
-            &config,
-            &started.handle,
-            started.gossip_rx,
-            &mut registry,
-            &events,
-            &cancel,
-            &tracker,
-        )
-        .await?;
+        let p2p = started.handle.clone();
+        tracker.spawn(control::bridge(
+            control.clone(),
+            p2p.clone(),
+            events.clone(),
+            cancel.clone(),
+        ));
+        let deps = chain::ChainDeps {
+            registry: &mut registry,
+            store_metrics,
+            events: &events,
+        };
+        let chain = chain::start(&config, &p2p, started.gossip_rx, deps, &cancel, &tracker).await?;
+        let sync_metrics = SyncMetrics::register(&mut registry);
+        if let (Some(store), Some(adapter)) = (&chain.store, &chain.adapter) {
+            let deps = sync::SyncDeps {
+                p2p: p2p.clone(),
+                store: store.clone(),
+                adapter: adapter.clone(),
+                control: control.clone(),
+                metrics: sync_metrics,
+                best_known: chain.best_known.clone(),
+            };
+            sync::spawn(&config, deps, &cancel, &tracker)?;
+        }
         let mut api_state = ApiState::new(
             &config.api,
-            started.handle.clone(),
+            p2p.clone(),
             keys,
             events.clone(),
             &mut registry,
             cancel.clone(),
         );
+        api_state.mode = if config.feeder.enabled {
+            "feeder"
+        } else {
+            "relay"
+        };
         let (api_listener, api_addr) = bind(config.api.listen, |addr, source| AppError::Api {
             addr,
             source,
@@ -120,19 +155,15 @@ impl App {
             Arc::new(registry),
             cancel.clone(),
         ));
-        api_state.mode = if config.feeder.enabled {
-            "feeder"
-        } else {
-            "relay"
-        };
         let router = api::router(api_state, config.api.max_body_bytes);
         tracker.spawn(api::serve(api_listener, router, cancel.clone()));
         let app = App {
-            p2p: started.handle,
+            p2p,
             listen_addrs: started.listen_addrs,
             metrics_addr,
             api_addr,
             store: chain.store,
+            control,
             cancel,
             tracker,
         };

@@ -52,6 +52,10 @@ pub struct Config {
     pub feeder: crate::feeder::FeederConfig,
     /// `wharf gateway` / `wharf devnet`: the devnet upstream.
     pub gateway: crate::gateway::GatewayConfig,
+    /// Bans and peer scores.
+    pub control: crate::control::ControlConfig,
+    /// Block sync protocols: serving limits, client timeouts, pipeline concurrency.
+    pub sync: crate::sync::SyncConfig,
 }
 
 /// `[node]`: network name and data directory.

@@ -23,54 +23,7 @@ pub struct ReasonLabel {
     pub reason: &'static str,
 }
 
-/// Labels `{store, op}`; the same shape as the other stores' counters.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct StoreLabels {
-    /// Which store (`control` here).
-    pub store: &'static str,
-    /// Operation (`add_ban`, `save_scores`, ...).
-    pub op: &'static str,
-}
-
-/// `wharf_store_operations_total{store,op}` and `wharf_store_errors_total{store,op}`.
-///
-/// These two families are shared by every store of the node: register them once and hand
-/// clones to each store (see [`ControlMetrics::register_with_store`]); registering them twice
-/// in one registry would duplicate the metric families.
-#[derive(Clone, Debug, Default)]
-pub struct StoreMetrics {
-    /// Operations attempted.
-    pub operations: Family<StoreLabels, Counter>,
-    /// Operations that failed.
-    pub errors: Family<StoreLabels, Counter>,
-}
-
-impl StoreMetrics {
-    /// Creates the counters and registers them in the shared registry.
-    pub fn register(registry: &mut Registry) -> Self {
-        let m = Self::default();
-        registry.register(
-            "wharf_store_operations",
-            "Store operations, by store and operation",
-            m.operations.clone(),
-        );
-        registry.register(
-            "wharf_store_errors",
-            "Failed store operations, by store and operation",
-            m.errors.clone(),
-        );
-        m
-    }
-
-    /// Counts one `op` on `store`, and an error when `failed`.
-    pub fn observe(&self, store: &'static str, op: &'static str, failed: bool) {
-        let labels = StoreLabels { store, op };
-        self.operations.get_or_create(&labels).inc();
-        if failed {
-            self.errors.get_or_create(&labels).inc();
-        }
-    }
-}
+pub use crate::store::StoreMetrics;
 
 /// Handles to the control-plane metrics.
 #[derive(Clone, Debug, Default)]

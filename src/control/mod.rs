@@ -1,11 +1,11 @@
 //! Control plane: IP/CIDR/peer bans and peer scores, enforced from an in-memory index on the
 //! connection path, persisted in Postgres (shared by a fleet) or SQLite (single relay).
 //!
-//! The node wires it in with [`Control::open`], adds a [`BanBehaviour`] (gate + event feed) to
-//! its swarm, and calls [`Control::penalise`] on misbehaviour.
+//! The node wires it in with [`Control::open`], hands its [`Gatekeeper`] to the p2p connection
+//! gate (`app::control`), closes covered connections on [`ControlEvent::BanAdded`], and calls
+//! [`Control::penalise`] on misbehaviour.
 
 pub mod ban;
-pub mod behaviour;
 pub mod config;
 pub mod event;
 pub mod index;
@@ -18,7 +18,6 @@ mod service;
 mod tasks;
 
 pub use ban::{Ban, BanFilter, BanKind, BanPage, BanTarget, Expiry, NewBan};
-pub use behaviour::BanBehaviour;
 pub use config::ControlConfig;
 pub use event::ControlEvent;
 pub use index::Gatekeeper;

@@ -33,7 +33,7 @@ pub use config::{FetchConfig, PipelineConfig, SyncConfig, SyncServerConfig};
 pub use metrics::SyncMetrics;
 pub use pipeline::{BlockSink, BlockVerifier, PipelineError, SyncPipeline, VerifiedBlock};
 pub use report::{NoopReporter, PeerReport, PeerReporter};
-pub use server::SyncServer;
+pub use server::{SyncServer, SyncServerError};
 pub use source::{BlockSource, MemorySource};
 
 /// The protocol id of `component`'s sync protocol on `network`.

@@ -1,195 +1,126 @@
-//! Enforcement on real libp2p swarms (TCP + noise + yamux on 127.0.0.1): a relay swarm with
-//! `BanBehaviour` and a client swarm, run against both stores.
+//! Enforcement on the real relay: `App`'s connection gate consults the control plane's ban
+//! index, so a banned address is refused before the handshake and a new ban closes the
+//! connections it covers. Run against both stores.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
-use libp2p::swarm::{dummy, ListenError, NetworkBehaviour, SwarmEvent};
-use libp2p::{noise, tcp, yamux, Multiaddr, PeerId, Swarm};
-use tokio::sync::mpsc;
-use wharf::control::{BanBehaviour, BanTarget, Expiry, NewBan};
+use wharf::control::{BanTarget, Expiry, NewBan};
+use wharf::App;
 
-use super::common::{wait_until, Backend, Env};
+use super::common::{Backend, Env};
+use crate::node::{config, eventually, sample, scrape};
 
-const SEC: Duration = Duration::from_secs(1);
+const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
-/// What the tests need to see of a swarm.
-#[derive(Debug, Clone, PartialEq)]
-enum Seen {
-    Established(PeerId),
-    Closed(PeerId),
-    /// Refused by a behaviour; the peer id is `None` when refused before the handshake.
-    InboundDenied(Option<PeerId>),
-    InboundFailed(String),
-    OutboundFailed,
-}
-
-/// A swarm running in its own task.
-struct Node {
-    peer: PeerId,
-    addr: Multiaddr,
-    events: mpsc::Receiver<Seen>,
-    dial: mpsc::Sender<Multiaddr>,
-}
-
-fn summarise<E>(event: SwarmEvent<E>) -> Option<Seen> {
-    match event {
-        SwarmEvent::ConnectionEstablished { peer_id, .. } => Some(Seen::Established(peer_id)),
-        SwarmEvent::ConnectionClosed { peer_id, .. } => Some(Seen::Closed(peer_id)),
-        SwarmEvent::IncomingConnectionError {
-            error: ListenError::Denied { .. },
-            peer_id,
-            ..
-        } => Some(Seen::InboundDenied(peer_id)),
-        SwarmEvent::IncomingConnectionError { error, .. } => {
-            Some(Seen::InboundFailed(error.to_string()))
-        }
-        SwarmEvent::OutgoingConnectionError { .. } => Some(Seen::OutboundFailed),
-        _ => None,
-    }
-}
-
-fn swarm<B: NetworkBehaviour>(behaviour: B) -> Swarm<B> {
-    libp2p::SwarmBuilder::with_new_identity()
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default(),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .expect("tcp transport")
-        .with_behaviour(|_| behaviour)
-        .expect("behaviour")
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
-        .build()
-}
-
-async fn spawn<B>(mut swarm: Swarm<B>) -> Node
-where
-    B: NetworkBehaviour + Send,
-    B::ToSwarm: Send,
-{
-    swarm
-        .listen_on("/ip4/127.0.0.1/tcp/0".parse().unwrap())
-        .unwrap();
-    let addr = loop {
-        if let SwarmEvent::NewListenAddr { address, .. } = swarm.select_next_some().await {
-            break address;
-        }
-    };
-    let (peer, (ev_tx, events), (dial, mut dials)) =
-        (*swarm.local_peer_id(), mpsc::channel(64), mpsc::channel(8));
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                Some(addr) = dials.recv() => swarm.dial(addr).expect("dial starts"),
-                ev = swarm.select_next_some() => {
-                    let Some(seen) = summarise(ev) else { continue };
-                    if ev_tx.send(seen).await.is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
-    Node {
-        peer,
-        addr,
-        events,
-        dial,
-    }
-}
-
-impl Node {
-    async fn expect(&mut self, within: Duration, want: impl Fn(&Seen) -> bool) -> Seen {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            let seen = tokio::time::timeout_at(deadline, self.events.recv())
-                .await
-                .expect("swarm event in time")
-                .expect("swarm running");
-            if want(&seen) {
-                return seen;
-            }
-        }
-    }
-
-    async fn connect(&mut self, relay: &mut Node) {
-        self.dial.send(relay.addr.clone()).await.unwrap();
-        let peer = relay.peer;
-        self.expect(5 * SEC, |s| *s == Seen::Established(peer))
-            .await;
-        let me = self.peer;
-        relay.expect(5 * SEC, |s| *s == Seen::Established(me)).await;
-    }
+/// A relay on `env`'s store and a client node, both on 127.0.0.1.
+async fn pair(env: &Env) -> (App, App, tempfile::TempDir) {
+    let mut cfg = config(env.dir.path());
+    cfg.control = env.config();
+    let relay = App::start(cfg).await.expect("relay starts");
+    let client_dir = tempfile::tempdir().unwrap();
+    let client = App::start(config(client_dir.path())).await.unwrap();
+    (relay, client, client_dir)
 }
 
 fn ban(target: BanTarget, expiry: Expiry) -> NewBan {
     NewBan {
         target,
-        reason: "swarm test".into(),
+        reason: "test".into(),
         created_by: "tester".into(),
         expiry,
     }
 }
 
-fn localhost() -> BanTarget {
-    BanTarget::Ip(IpAddr::from([127, 0, 0, 1]))
+async fn refused_for_ban(relay: &App) -> f64 {
+    sample(
+        &scrape(relay).await,
+        r#"wharf_connections_refused_total{reason="ban"}"#,
+    )
+    .unwrap_or(0.0)
 }
 
 pub async fn existing_connection_closed_within_a_second(b: Backend) {
     let Some(env) = Env::new(b).await else { return };
-    let relay_cp = env.start(&env.config()).await;
-    let c = &relay_cp.control;
-    let mut relay = spawn(swarm(BanBehaviour::new(c.gatekeeper(), c.subscribe()))).await;
-    let mut client = spawn(swarm(dummy::Behaviour)).await;
-    client.connect(&mut relay).await;
-    let start = Instant::now();
-    c.add_ban(ban(localhost(), Expiry::Permanent))
+    let (relay, client, _dir) = pair(&env).await;
+    client
+        .p2p
+        .dial(relay.join_addrs()[0].clone())
+        .await
+        .expect("connects before the ban");
+    let client_id = client.peer_id();
+    assert!(relay.p2p.peer(client_id).await.unwrap().is_some());
+    let t0 = Instant::now();
+    relay
+        .control
+        .add_ban(ban(BanTarget::Ip(LOCALHOST), Expiry::Permanent))
         .await
         .unwrap();
-    let relay_peer = relay.peer;
-    client.expect(SEC, |s| *s == Seen::Closed(relay_peer)).await;
-    let took = start.elapsed();
-    assert!(took < SEC, "connection closed after {took:?}");
-    relay_cp.stop().await;
+    eventually(Duration::from_secs(2), "connection closed", || async {
+        relay.p2p.peer(client_id).await.unwrap().is_none()
+    })
+    .await;
+    let took = t0.elapsed();
+    assert!(took < Duration::from_secs(1), "closed after {took:?}");
+    client.shutdown().await;
+    relay.shutdown().await;
     env.cleanup().await;
 }
 
 pub async fn banned_refused_before_handshake_until_expiry(b: Backend) {
     let Some(env) = Env::new(b).await else { return };
-    let relay_cp = env.start(&env.config()).await;
-    let c = &relay_cp.control;
-    let mut relay = spawn(swarm(BanBehaviour::new(c.gatekeeper(), c.subscribe()))).await;
-    let mut client = spawn(swarm(dummy::Behaviour)).await;
-    c.add_ban(ban(localhost(), Expiry::For(Duration::from_millis(800))))
+    let (relay, client, _dir) = pair(&env).await;
+    let addr = relay.join_addrs()[0].clone();
+    let expiry = Expiry::For(Duration::from_secs(2));
+    relay
+        .control
+        .add_ban(ban(BanTarget::Ip(LOCALHOST), expiry))
         .await
         .unwrap();
-    client.dial.send(relay.addr.clone()).await.unwrap();
-    let decisive = |s: &Seen| matches!(s, Seen::InboundDenied(_) | Seen::Established(_));
-    let seen = relay.expect(5 * SEC, decisive).await;
-    assert_eq!(
-        seen,
-        Seen::InboundDenied(None),
-        "refused before the handshake"
+    assert!(
+        client.p2p.dial(addr.clone()).await.is_err(),
+        "a banned IP connected"
     );
-    client.expect(5 * SEC, |s| *s == Seen::OutboundFailed).await;
-    let gate = c.gatekeeper();
-    wait_until(3 * SEC, || !gate.is_ip_banned(IpAddr::from([127, 0, 0, 1]))).await;
-    client.connect(&mut relay).await; // allowed again after expiry, without any action
-    let peer_ban = c
-        .add_ban(ban(BanTarget::Peer(client.peer), Expiry::Permanent))
-        .await;
-    let relay_peer = relay.peer;
-    client.expect(SEC, |s| *s == Seen::Closed(relay_peer)).await;
-    client.dial.send(relay.addr.clone()).await.unwrap();
-    let decisive = |s: &Seen| matches!(s, Seen::InboundDenied(_) | Seen::Established(_));
-    let seen = relay.expect(5 * SEC, decisive).await;
-    let expected = Seen::InboundDenied(Some(client.peer));
-    assert_eq!(seen, expected, "a peer ban refuses once the id is known");
-    c.remove_ban(peer_ban.unwrap().id).await.unwrap();
-    client.connect(&mut relay).await;
-    relay_cp.stop().await;
+    // Counted by the gate in handle_pending_inbound_connection, i.e. before any handshake;
+    // the relay never learnt the client's peer id.
+    assert!(refused_for_ban(&relay).await >= 1.0);
+    assert!(relay.p2p.peer(client.peer_id()).await.unwrap().is_none());
+    eventually(
+        Duration::from_secs(10),
+        "reconnect after expiry, with no action",
+        || async { client.p2p.dial(addr.clone()).await.is_ok() },
+    )
+    .await;
+    client.shutdown().await;
+    relay.shutdown().await;
+    env.cleanup().await;
+}
+
+pub async fn peer_id_ban_refuses_the_peer(b: Backend) {
+    let Some(env) = Env::new(b).await else { return };
+    let (relay, client, _dir) = pair(&env).await;
+    let target = BanTarget::Peer(client.peer_id());
+    relay
+        .control
+        .add_ban(ban(target, Expiry::Permanent))
+        .await
+        .unwrap();
+    // A peer id is only known after the handshake: the relay refuses the established connection.
+    let _ = client.p2p.dial(relay.join_addrs()[0].clone()).await;
+    eventually(
+        Duration::from_secs(5),
+        "relay refuses the banned peer",
+        || async { refused_for_ban(&relay).await >= 1.0 },
+    )
+    .await;
+    assert!(relay.p2p.peer(client.peer_id()).await.unwrap().is_none());
+    eventually(
+        Duration::from_secs(5),
+        "client sees the connection gone",
+        || async { client.p2p.peer(relay.peer_id()).await.unwrap().is_none() },
+    )
+    .await;
+    client.shutdown().await;
+    relay.shutdown().await;
     env.cleanup().await;
 }
