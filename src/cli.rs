@@ -30,6 +30,8 @@ pub enum Command {
     Healthcheck(HealthcheckArgs),
     /// Run the devnet upstream gateway: mints a signed block every --block-time.
     Gateway(GatewayArgs),
+    /// Run a whole devnet in one process: gateway, feeder relay and plain relay, embedded stores.
+    Devnet(Box<RunArgs>),
 }
 
 /// Flags of `wharf gateway`; each overrides the `[gateway]` key named in its help.

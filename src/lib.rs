@@ -8,6 +8,7 @@ pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod devnet;
 pub mod events;
 pub mod feeder;
 pub mod gateway;

@@ -28,6 +28,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Token(args) => token(args),
         Command::Healthcheck(args) => healthcheck(args).await,
         Command::Gateway(args) => gateway(args).await,
+        Command::Devnet(args) => devnet(*args).await,
     }
 }
 
@@ -109,5 +110,20 @@ async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         stop.cancel();
     });
     wharf::gateway::Gateway::run(config.gateway, cancel).await?;
+    Ok(())
+}
+
+async fn devnet(args: RunArgs) -> anyhow::Result<()> {
+    init_tracing();
+    let config = Config::load(args.config.as_deref(), args.overrides())?;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let net = wharf::devnet::Devnet::start(config, cancel.clone()).await?;
+    for line in net.summary() {
+        println!("{line}");
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down the devnet");
+    cancel.cancel();
+    net.shutdown().await;
     Ok(())
 }

@@ -71,9 +71,11 @@ pub async fn start(
         }
     };
     if let Some(s) = &store {
+        let head = s.subscribe_head();
         tracker.spawn(report_commits(
-            s.subscribe_head(),
+            head,
             events.clone(),
+            metrics.clone(),
             cancel.clone(),
         ));
     }
@@ -139,14 +141,17 @@ async fn announce(
     }
 }
 
-/// Publishes a `block_committed` event for every new head of the store.
+/// Publishes a `block_committed` event and `wharf_chain_head` for every new head of the store,
+/// whoever committed it (feeder or P2P sync).
 async fn report_commits(
     mut head: watch::Receiver<Head>,
     events: EventBus,
+    metrics: ChainMetrics,
     cancel: CancellationToken,
 ) {
     while let Some(Ok(())) = cancel.run_until_cancelled(head.changed()).await {
         if let Some((number, hash)) = *head.borrow_and_update() {
+            metrics.chain_head.set(number as i64);
             events.publish(Event::BlockCommitted {
                 number,
                 hash: hash.to_string(),
