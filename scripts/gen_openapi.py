@@ -41,6 +41,8 @@ OFFSET = {"name": "offset", "in": "query", "required": False, "description": "It
 LIMIT = {"name": "limit", "in": "query", "required": False, "description": "Page size.",
          "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
 READ = (400, 401, 403, 429, 503)
+BAN_ID = {"name": "id", "in": "path", "required": True, "description": "Ban id.",
+          "schema": {"type": "integer", "minimum": 1}}
 
 paths = {
     "/healthz": {"get": op("Liveness", ref("Health"), (429,), secured=False, desc="The process is alive")},
@@ -63,6 +65,29 @@ paths = {
         "responses": {"200": {"description": "An endless event stream",
                               "content": {"text/event-stream": {"schema": {"type": "string"}}}},
                       **errors(*READ)}}},
+    "/api/v1/chain": {"get": op("Get chain", ref("Chain"), READ)},
+    "/api/v1/blocks/{number}": {"get": op("Get block header", ref("BlockHeader"), READ + (404,), params=[
+        {"name": "number", "in": "path", "required": True, "description": "Block number.",
+         "schema": {"type": "integer", "minimum": 0}}])},
+    "/api/v1/bans": {
+        "get": op("List bans", ref("BanPage"), READ, params=[
+            OFFSET, LIMIT,
+            {"name": "kind", "in": "query", "required": False, "schema": {"type": "string", "enum": ["ip", "cidr", "peer"]}},
+            {"name": "status", "in": "query", "required": False, "description": "active (default), expired or all.",
+             "schema": {"type": "string", "enum": ["active", "expired", "all"], "default": "active"}}]),
+        "post": op("Add ban", ref("Ban"), READ + (413, 415, 422), body=ref("NewBan"), ok_code="201",
+                   desc="The ban (an existing active ban of the same target is extended, same id)"),
+        "delete": op("Clear bans", ref("Cleared"), READ, params=[
+            {"name": "confirm", "in": "query", "required": True, "description": "Must be true.",
+             "schema": {"type": "boolean"}}]),
+    },
+    "/api/v1/bans/{id}": {
+        "get": op("Get ban", ref("Ban"), READ + (404,), params=[BAN_ID]),
+        "delete": op("Remove ban", ref("Ban"), READ + (404,), params=[BAN_ID]),
+    },
+    "/api/v1/scores": {"get": op("List scores", ref("ScorePage"), READ, params=[OFFSET, LIMIT])},
+    "/api/v1/scores/{peer_id}": {"get": op("Get score", ref("Score"), READ + (404,), params=[PEER_ID])},
+    "/api/v1/scores/{peer_id}/reset": {"post": op("Reset score", ref("ScoreReset"), READ, params=[PEER_ID])},
     "/api/v1/peers/{peer_id}/disconnect": {"post": op("Disconnect peer", ref("Disconnected"), READ + (404,), params=[PEER_ID])},
 }
 paths["/readyz"]["get"]["responses"]["503"] = {"description": "A dependency does not answer",
@@ -101,6 +126,45 @@ schemas = {
               "properties": {"type": {"type": "string", "enum": [
                   "block_committed", "peer_connected", "peer_disconnected", "ban_added", "ban_removed",
                   "ban_expired", "peer_penalised", "peer_auto_banned"]}}},
+    "Chain": {"type": "object", "required": ["mode", "best_known", "lag_blocks", "sync_state"], "properties": {
+        "mode": {"type": "string", "enum": ["relay", "feeder"]},
+        "head": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["number", "hash"], "properties": {
+            "number": {"type": "integer", "minimum": 0}, "hash": {"type": "string"}}}]},
+        "best_known": {"type": "integer", "minimum": 0}, "lag_blocks": {"type": "integer", "minimum": 0},
+        "sync_state": {"type": "string", "enum": ["synced", "syncing", "disabled"]}}},
+    "BlockHeader": {"type": "object", "required": ["number", "hash", "parent_hash", "timestamp_ms", "bodies", "signature"],
+                    "properties": {
+        "number": {"type": "integer", "minimum": 0}, "hash": {"type": "string"}, "parent_hash": {"type": "string"},
+        "timestamp_ms": {"type": "integer", "minimum": 0}, "signature": {"type": "string", "description": "hex"},
+        "bodies": {"type": "array", "items": {"type": "object", "required": ["component", "commitment", "count"],
+            "properties": {"component": {"type": "string"}, "commitment": {"type": "string"},
+                           "count": {"type": "integer", "minimum": 0}}}}}},
+    "NewBan": {"type": "object", "required": ["target", "reason"], "additionalProperties": False, "properties": {
+        "target": {"type": "string", "description": "IPv4/IPv6 address, CIDR (normalised to its network) or peer id.",
+                   "examples": ["203.0.113.7", "2001:db8::/32", "12D3KooW..."]},
+        "reason": {"type": "string", "minLength": 1},
+        "duration": {"type": "string", "description": "humantime, > 0, e.g. 1h, 30m. Omit both for a permanent ban."},
+        "expires_at": {"type": "string", "format": "date-time", "description": "In the future."}}},
+    "Ban": {"type": "object", "required": ["id", "target", "kind", "reason", "created_by", "created_at", "active"],
+            "properties": {
+        "id": {"type": "integer"}, "target": {"type": "string"}, "kind": {"type": "string", "enum": ["ip", "cidr", "peer"]},
+        "reason": {"type": "string"}, "created_by": {"type": "string", "description": "Token subject, or auto."},
+        "created_at": {"type": "string", "format": "date-time"},
+        "expires_at": {"type": ["string", "null"], "format": "date-time"}, "active": {"type": "boolean"}}},
+    "BanPage": {"type": "object", "required": ["items", "total", "offset", "limit"], "properties": {
+        "items": {"type": "array", "items": ref("Ban")}, "total": {"type": "integer", "minimum": 0},
+        "offset": {"type": "integer", "minimum": 0}, "limit": {"type": "integer", "minimum": 1}}},
+    "Cleared": {"type": "object", "required": ["removed"], "properties": {"removed": {"type": "integer", "minimum": 0}}},
+    "Score": {"type": "object", "required": ["peer", "score", "history"], "properties": {
+        "peer": {"type": "string"}, "score": {"type": "number"},
+        "history": {"type": "array", "items": {"type": "object", "required": ["at", "event", "delta", "score"], "properties": {
+            "at": {"type": "string", "format": "date-time"}, "event": {"type": "string"},
+            "delta": {"type": "number"}, "score": {"type": "number"}}}}}},
+    "ScorePage": {"type": "object", "required": ["items", "total", "offset", "limit"], "properties": {
+        "items": {"type": "array", "items": ref("Score")}, "total": {"type": "integer", "minimum": 0},
+        "offset": {"type": "integer", "minimum": 0}, "limit": {"type": "integer", "minimum": 1}}},
+    "ScoreReset": {"type": "object", "required": ["peer", "score"], "properties": {
+        "peer": {"type": "string"}, "score": {"type": "number"}}},
     "Disconnected": {"type": "object", "required": ["peer_id", "disconnected"], "properties": {
         "peer_id": {"type": "string"}, "disconnected": {"type": "boolean"}}},
 }

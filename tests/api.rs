@@ -4,6 +4,8 @@ mod common;
 
 #[path = "api/auth.rs"]
 mod auth;
+#[path = "api/control.rs"]
+mod control;
 #[path = "api/harness.rs"]
 mod harness;
 #[path = "api/routes.rs"]

@@ -122,6 +122,19 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
+impl From<crate::control::ControlError> for ApiError {
+    fn from(e: crate::control::ControlError) -> Self {
+        use crate::control::ControlError as C;
+        match e {
+            C::StoreUnavailable(_) => {
+                ApiError::Unavailable("the ban and score store is unreachable; retry later".into())
+            }
+            C::Expiry(e) => ApiError::Unprocessable(format!("expiry: {e}")),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<crate::p2p::P2pError> for ApiError {
     fn from(e: crate::p2p::P2pError) -> Self {
         ApiError::Unavailable(e.to_string())

@@ -4,7 +4,6 @@ use axum::extract::{FromRequest, FromRequestParts};
 
 use super::error::ApiError;
 
-#[allow(dead_code)] // the ban and score routes take JSON bodies
 /// `Json<T>` with JSON errors (400 malformed, 415 content type, 413 size, 422 bad field).
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]

@@ -25,14 +25,39 @@ pub use auth::Keyring;
 pub use error::ApiError;
 pub use metrics::ApiMetrics;
 
+use tokio::sync::watch;
+
+use crate::chain::BlockNumber;
 use crate::config::ApiConfig;
+use crate::control::Control;
 use crate::events::EventBus;
 use crate::p2p::P2pHandle;
+use crate::store::BlockStore;
+
+/// What the API reads of the chain data path.
+#[derive(Clone)]
+pub struct ChainAccess {
+    /// The block store, absent on a relay without an upstream key.
+    pub store: Option<BlockStore>,
+    /// Highest block announced over gossip.
+    pub best_known: watch::Receiver<BlockNumber>,
+}
+
+/// Everything the API serves from, handed over by the app.
+pub struct ApiDeps {
+    pub p2p: P2pHandle,
+    pub control: Control,
+    pub chain: ChainAccess,
+    pub events: EventBus,
+    pub keys: Keyring,
+}
 
 /// Shared, cheaply cloneable state of every handler.
 #[derive(Clone)]
 pub struct ApiState {
     pub p2p: P2pHandle,
+    pub control: Control,
+    pub chain: ChainAccess,
     pub keys: Arc<Keyring>,
     pub limiter: Arc<limit::RateLimiter>,
     pub metrics: ApiMetrics,
@@ -47,14 +72,21 @@ pub struct ApiState {
 impl ApiState {
     pub fn new(
         cfg: &ApiConfig,
-        p2p: P2pHandle,
-        keys: Keyring,
-        events: EventBus,
+        deps: ApiDeps,
         registry: &mut Registry,
         cancel: CancellationToken,
     ) -> Self {
+        let ApiDeps {
+            p2p,
+            control,
+            chain,
+            events,
+            keys,
+        } = deps;
         Self {
             p2p,
+            control,
+            chain,
             keys: Arc::new(keys),
             limiter: Arc::new(limit::RateLimiter::new(
                 cfg.rate_limit_per_second,

@@ -13,7 +13,7 @@ mod chain;
 mod control;
 mod sync;
 
-use crate::api::{self, ApiState, Keyring};
+use crate::api::{self, ApiDeps, ApiState, ChainAccess, Keyring};
 use crate::config::Config;
 use crate::control::{Control, ControlError, ControlMetrics};
 use crate::events::EventBus;
@@ -127,14 +127,17 @@ impl App {
             };
             sync::spawn(&config, deps, &cancel, &tracker)?;
         }
-        let mut api_state = ApiState::new(
-            &config.api,
-            p2p.clone(),
+        let deps = ApiDeps {
+            p2p: p2p.clone(),
+            control: control.clone(),
+            chain: ChainAccess {
+                store: chain.store.clone(),
+                best_known: chain.best_known.clone(),
+            },
+            events: events.clone(),
             keys,
-            events.clone(),
-            &mut registry,
-            cancel.clone(),
-        );
+        };
+        let mut api_state = ApiState::new(&config.api, deps, &mut registry, cancel.clone());
         api_state.mode = if config.feeder.enabled {
             "feeder"
         } else {

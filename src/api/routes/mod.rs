@@ -1,11 +1,14 @@
 //! Route groups by the access they need: public, `read` scope, `admin` scope.
 
+mod bans;
+mod chain;
 mod events;
 mod health;
 mod node;
-mod peers;
+pub(crate) mod peers;
+mod scores;
 
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use super::RouteTable;
 
@@ -24,13 +27,28 @@ pub fn read() -> RouteTable {
         .add("GET", "/api/v1/peers", get(peers::list))
         .add("GET", "/api/v1/peers/{peer_id}", get(peers::get_one))
         .add("GET", "/api/v1/events", get(events::stream))
+        .add("GET", "/api/v1/chain", get(chain::get_chain))
+        .add("GET", "/api/v1/blocks/{number}", get(chain::get_block))
+        .add("GET", "/api/v1/bans", get(bans::list))
+        .add("GET", "/api/v1/bans/{id}", get(bans::get_one))
+        .add("GET", "/api/v1/scores", get(scores::list))
+        .add("GET", "/api/v1/scores/{peer_id}", get(scores::get_one))
 }
 
 /// A token with the `admin` scope.
 pub fn admin() -> RouteTable {
-    RouteTable::new().add(
-        "POST",
-        "/api/v1/peers/{peer_id}/disconnect",
-        post(peers::disconnect),
-    )
+    RouteTable::new()
+        .add(
+            "POST",
+            "/api/v1/peers/{peer_id}/disconnect",
+            post(peers::disconnect),
+        )
+        .add("POST", "/api/v1/bans", post(bans::add))
+        .add("DELETE", "/api/v1/bans", delete(bans::clear))
+        .add("DELETE", "/api/v1/bans/{id}", delete(bans::remove))
+        .add(
+            "POST",
+            "/api/v1/scores/{peer_id}/reset",
+            post(scores::reset),
+        )
 }

@@ -1,0 +1,198 @@
+//! Bans: list (paged, by kind, active or expired), add, get, remove one, clear all.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::api::auth::Principal;
+use crate::api::extract::{ApiJson, ApiPath, ApiQuery, Page, Paging};
+use crate::api::{ApiError, ApiState};
+use crate::control::{Ban, BanFilter, BanKind, BanTarget, Expiry, NewBan};
+
+/// A ban as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct BanView {
+    #[serde(flatten)]
+    ban: Ban,
+    kind: BanKind,
+    active: bool,
+}
+
+impl From<Ban> for BanView {
+    fn from(ban: Ban) -> Self {
+        let (kind, active) = (ban.target.kind(), ban.is_active_at(Utc::now()));
+        BanView { ban, kind, active }
+    }
+}
+
+/// Query of `GET /api/v1/bans`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BanQuery {
+    #[serde(default)]
+    offset: u64,
+    #[serde(default = "default_limit")]
+    limit: u64,
+    /// `ip`, `cidr` or `peer`.
+    kind: Option<BanKind>,
+    /// `active` (default), `expired` or `all`.
+    #[serde(default)]
+    status: Status,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Status {
+    #[default]
+    Active,
+    Expired,
+    All,
+}
+
+fn default_limit() -> u64 {
+    100
+}
+
+/// Body of `POST /api/v1/bans`. Neither `duration` nor `expires_at`: permanent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewBanBody {
+    /// IP, CIDR or peer id.
+    target: String,
+    reason: String,
+    /// How long, e.g. `"1h"`, `"30m"`.
+    duration: Option<String>,
+    /// Absolute expiry (RFC 3339).
+    expires_at: Option<DateTime<Utc>>,
+}
+
+impl NewBanBody {
+    fn into_new_ban(self, created_by: String) -> Result<NewBan, ApiError> {
+        let bad = |m: String| ApiError::Unprocessable(m);
+        let target: BanTarget = self
+            .target
+            .parse()
+            .map_err(|e| bad(format!("target: {e}")))?;
+        if self.reason.trim().is_empty() {
+            return Err(bad("reason: must not be empty".into()));
+        }
+        let expiry = match (self.duration, self.expires_at) {
+            (Some(_), Some(_)) => {
+                return Err(bad("duration, expires_at: give one, not both".into()))
+            }
+            (Some(d), None) => Expiry::For(parse_duration(&d)?),
+            (None, Some(at)) if at <= Utc::now() => {
+                return Err(bad(format!("expires_at: {at} is not in the future")))
+            }
+            (None, Some(at)) => Expiry::Until(at),
+            (None, None) => Expiry::Permanent,
+        };
+        Ok(NewBan {
+            target,
+            reason: self.reason,
+            created_by,
+            expiry,
+        })
+    }
+}
+
+fn parse_duration(raw: &str) -> Result<Duration, ApiError> {
+    let d = humantime::parse_duration(raw.trim())
+        .map_err(|e| ApiError::Unprocessable(format!("duration: `{raw}`: {e}")))?;
+    if d.is_zero() {
+        return Err(ApiError::Unprocessable(
+            "duration: must be greater than zero".into(),
+        ));
+    }
+    Ok(d)
+}
+
+fn parse_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::BadRequest(format!("path: id `{raw}` is not a positive integer")))
+}
+
+pub async fn list(
+    State(st): State<ApiState>,
+    ApiQuery(q): ApiQuery<BanQuery>,
+) -> Result<Json<Page<BanView>>, ApiError> {
+    let paging = Paging {
+        offset: q.offset,
+        limit: q.limit,
+    }
+    .check()?;
+    let filter = BanFilter {
+        include_expired: q.status != Status::Active,
+        kind: q.kind,
+        offset: 0,
+        limit: None,
+    };
+    let now = Utc::now();
+    let mut bans = st.control.list_bans(&filter).await?.bans;
+    if q.status == Status::Expired {
+        bans.retain(|b| !b.is_active_at(now));
+    }
+    let total = bans.len() as u64;
+    let items = paging.page(bans).into_iter().map(BanView::from).collect();
+    Ok(Json(Page {
+        items,
+        total,
+        offset: paging.offset,
+        limit: paging.limit,
+    }))
+}
+
+pub async fn add(
+    State(st): State<ApiState>,
+    axum::Extension(who): axum::Extension<Principal>,
+    ApiJson(body): ApiJson<NewBanBody>,
+) -> Result<(StatusCode, Json<BanView>), ApiError> {
+    let ban = st.control.add_ban(body.into_new_ban(who.sub)?).await?;
+    Ok((StatusCode::CREATED, Json(ban.into())))
+}
+
+pub async fn get_one(
+    State(st): State<ApiState>,
+    ApiPath(raw): ApiPath<String>,
+) -> Result<Json<BanView>, ApiError> {
+    let id = parse_id(&raw)?;
+    let ban = st.control.get_ban(id).await?;
+    ban.map(|b| Json(b.into()))
+        .ok_or_else(|| ApiError::NotFound(format!("ban {id} does not exist")))
+}
+
+pub async fn remove(
+    State(st): State<ApiState>,
+    ApiPath(raw): ApiPath<String>,
+) -> Result<Json<BanView>, ApiError> {
+    let id = parse_id(&raw)?;
+    let ban = st.control.remove_ban(id).await?;
+    ban.map(|b| Json(b.into()))
+        .ok_or_else(|| ApiError::NotFound(format!("ban {id} does not exist")))
+}
+
+/// Query of `DELETE /api/v1/bans`: `confirm=true` is required.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClearQuery {
+    confirm: Option<bool>,
+}
+
+pub async fn clear(
+    State(st): State<ApiState>,
+    ApiQuery(q): ApiQuery<ClearQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if q.confirm != Some(true) {
+        return Err(ApiError::BadRequest(
+            "query: confirm=true is required to remove every ban".into(),
+        ));
+    }
+    let removed = st.control.clear_bans().await?;
+    Ok(Json(serde_json::json!({ "removed": removed })))
+}
