@@ -88,6 +88,7 @@ paths = {
     "/api/v1/scores": {"get": op("List scores", ref("ScorePage"), READ, params=[OFFSET, LIMIT])},
     "/api/v1/scores/{peer_id}": {"get": op("Get score", ref("Score"), READ + (404,), params=[PEER_ID])},
     "/api/v1/scores/{peer_id}/reset": {"post": op("Reset score", ref("ScoreReset"), READ, params=[PEER_ID])},
+    "/api/v1/audit": {"get": op("List audit entries", ref("AuditPage"), READ, params=[OFFSET, LIMIT])},
     "/api/v1/peers/{peer_id}/disconnect": {"post": op("Disconnect peer", ref("Disconnected"), READ + (404,), params=[PEER_ID])},
 }
 paths["/readyz"]["get"]["responses"]["503"] = {"description": "A dependency does not answer",
@@ -165,6 +166,14 @@ schemas = {
         "offset": {"type": "integer", "minimum": 0}, "limit": {"type": "integer", "minimum": 1}}},
     "ScoreReset": {"type": "object", "required": ["peer", "score"], "properties": {
         "peer": {"type": "string"}, "score": {"type": "number"}}},
+    "AuditEntry": {"type": "object", "required": ["at", "subject", "method", "route", "path", "status", "client"],
+                   "properties": {
+        "at": {"type": "string", "format": "date-time"}, "subject": {"type": "string", "description": "Token sub."},
+        "method": {"type": "string"}, "route": {"type": "string"}, "path": {"type": "string"},
+        "status": {"type": "integer"}, "client": {"type": "string", "description": "Client address."}}},
+    "AuditPage": {"type": "object", "required": ["items", "total", "offset", "limit"], "properties": {
+        "items": {"type": "array", "items": ref("AuditEntry")}, "total": {"type": "integer", "minimum": 0},
+        "offset": {"type": "integer", "minimum": 0}, "limit": {"type": "integer", "minimum": 1}}},
     "Disconnected": {"type": "object", "required": ["peer_id", "disconnected"], "properties": {
         "peer_id": {"type": "string"}, "disconnected": {"type": "boolean"}}},
 }

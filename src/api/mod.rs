@@ -2,6 +2,7 @@
 //! plane — bans, scores, audit and live events. Every route is registered through `RouteTable`
 //! so a test can compare the router with the OpenAPI document in `openapi/`.
 
+pub mod audit;
 pub mod auth;
 mod error;
 mod extract;
@@ -50,6 +51,7 @@ pub struct ApiDeps {
     pub chain: ChainAccess,
     pub events: EventBus,
     pub keys: Keyring,
+    pub audit: audit::AuditLog,
 }
 
 /// Shared, cheaply cloneable state of every handler.
@@ -65,6 +67,7 @@ pub struct ApiState {
     /// `relay` or `feeder`.
     pub mode: &'static str,
     pub events: EventBus,
+    pub audit: audit::AuditLog,
     /// Fires on shutdown (ends long-lived responses such as event streams).
     pub cancel: CancellationToken,
 }
@@ -82,6 +85,7 @@ impl ApiState {
             chain,
             events,
             keys,
+            audit,
         } = deps;
         Self {
             p2p,
@@ -96,6 +100,7 @@ impl ApiState {
             started: Instant::now(),
             mode: "relay",
             events,
+            audit,
             cancel,
         }
     }
@@ -134,7 +139,9 @@ impl RouteTable {
 
     fn layer_auth(mut self, state: &ApiState, admin: bool) -> Self {
         self.router = if admin {
+            // Audit runs inside authentication, so it knows the token's subject.
             self.router
+                .route_layer(from_fn_with_state(state.clone(), audit::record))
                 .route_layer(from_fn_with_state(state.clone(), auth::require_admin))
         } else {
             self.router

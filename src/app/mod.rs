@@ -136,6 +136,12 @@ impl App {
             },
             events: events.clone(),
             keys,
+            audit: api::audit::AuditLog::open(&config.node.data_dir).map_err(|source| {
+                AppError::DataDir {
+                    path: config.node.data_dir.display().to_string(),
+                    source,
+                }
+            })?,
         };
         let mut api_state = ApiState::new(&config.api, deps, &mut registry, cancel.clone());
         api_state.mode = if config.feeder.enabled {

@@ -275,3 +275,42 @@ async fn feeder_chain_routes_and_block_events() {
     api.stop().await;
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_mutation_leaves_an_audit_row_reloaded_from_disk() {
+    let api = Api::start().await;
+    let body = json!({"target": "198.51.100.1", "reason": "audit me"}).to_string();
+    let (_, ban) = post_json(&api, "/api/v1/bans", &body, JSON).await;
+    let id = ban["id"].as_i64().unwrap();
+    delete(&api, &format!("/api/v1/bans/{id}")).await;
+    let peer = libp2p::PeerId::random();
+    api.post(&format!("/api/v1/scores/{peer}/reset"), &admin_token())
+        .await;
+    api.get("/api/v1/bans", Some(&read_token())).await; // a read: not audited
+    let (status, page) = api.get("/api/v1/audit", Some(&read_token())).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["total"], 3, "{page}");
+    let rows = page["items"].as_array().unwrap();
+    assert_eq!(
+        rows[0]["route"], "/api/v1/scores/{peer_id}/reset",
+        "newest first"
+    );
+    assert_eq!(rows[1]["method"], "DELETE");
+    assert_eq!(rows[1]["path"], format!("/api/v1/bans/{id}"));
+    assert_eq!(
+        (rows[2]["method"].as_str(), rows[2]["status"].as_u64()),
+        (Some("POST"), Some(201))
+    );
+    assert!(rows.iter().all(
+        |r| r["subject"] == "tester" && r["client"].as_str().unwrap().starts_with("127.0.0.1:")
+    ));
+    let log = std::fs::read_to_string(api.app_data_dir().join(wharf::api::audit::FILE)).unwrap();
+    assert_eq!(log.lines().count(), 3, "each mutation appended to the file");
+    let reopened = wharf::api::audit::AuditLog::open(api.app_data_dir()).unwrap();
+    assert_eq!(
+        reopened.newest_first().len(),
+        3,
+        "a restart reloads the log"
+    );
+    api.stop().await;
+}

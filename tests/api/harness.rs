@@ -109,6 +109,10 @@ impl Api {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    pub fn app_data_dir(&self) -> &Path {
+        self._dir.path()
+    }
+
     pub async fn stop(self) {
         self.app.shutdown().await;
     }

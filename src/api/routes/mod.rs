@@ -1,5 +1,6 @@
 //! Route groups by the access they need: public, `read` scope, `admin` scope.
 
+mod audit;
 mod bans;
 mod chain;
 mod events;
@@ -33,6 +34,7 @@ pub fn read() -> RouteTable {
         .add("GET", "/api/v1/bans/{id}", get(bans::get_one))
         .add("GET", "/api/v1/scores", get(scores::list))
         .add("GET", "/api/v1/scores/{peer_id}", get(scores::get_one))
+        .add("GET", "/api/v1/audit", get(audit::list))
 }
 
 /// A token with the `admin` scope.
