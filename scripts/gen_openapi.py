@@ -34,15 +34,16 @@ def ref(name):
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-PEER_ID = {"name": "peer_id", "in": "path", "required": True, "description": "libp2p peer id (base58, e.g. 12D3KooW...)",
-           "schema": {"type": "string", "minLength": 1}}
+PEER_ID = {"name": "peer_id", "in": "path", "required": True,
+           "description": "libp2p peer id (base58 multihash, e.g. 12D3KooW...); anything else is a 400.",
+           "schema": {"type": "string", "pattern": "^[1-9A-HJ-NP-Za-km-z]{46,60}$"}}
 OFFSET = {"name": "offset", "in": "query", "required": False, "description": "Items to skip.",
-          "schema": {"type": "integer", "minimum": 0, "default": 0}}
+          "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807, "default": 0}}
 LIMIT = {"name": "limit", "in": "query", "required": False, "description": "Page size.",
          "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
 READ = (400, 401, 403, 429, 503)
 BAN_ID = {"name": "id", "in": "path", "required": True, "description": "Ban id.",
-          "schema": {"type": "integer", "minimum": 1}}
+          "schema": {"type": "integer", "minimum": 1, "maximum": 9223372036854775807}}
 
 paths = {
     "/healthz": {"get": op("Liveness", ref("Health"), (429,), secured=False, desc="The process is alive")},
@@ -68,7 +69,7 @@ paths = {
     "/api/v1/chain": {"get": op("Get chain", ref("Chain"), READ)},
     "/api/v1/blocks/{number}": {"get": op("Get block header", ref("BlockHeader"), READ + (404,), params=[
         {"name": "number", "in": "path", "required": True, "description": "Block number.",
-         "schema": {"type": "integer", "minimum": 0}}])},
+         "schema": {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}}])},
     "/api/v1/bans": {
         "get": op("List bans", ref("BanPage"), READ, params=[
             OFFSET, LIMIT,
@@ -79,7 +80,7 @@ paths = {
                    desc="The ban (an existing active ban of the same target is extended, same id)"),
         "delete": op("Clear bans", ref("Cleared"), READ, params=[
             {"name": "confirm", "in": "query", "required": True, "description": "Must be true.",
-             "schema": {"type": "boolean"}}]),
+             "schema": {"type": "boolean", "enum": [True]}}]),
     },
     "/api/v1/bans/{id}": {
         "get": op("Get ban", ref("Ban"), READ + (404,), params=[BAN_ID]),

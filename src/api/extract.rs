@@ -39,6 +39,13 @@ pub const MAX_PAGE: u64 = 1000;
 impl Paging {
     /// Checks the range; the error names the parameter.
     pub fn check(self) -> Result<Self, ApiError> {
+        if self.offset > i64::MAX as u64 {
+            return Err(ApiError::BadRequest(format!(
+                "query: offset must be at most {}, got {}",
+                i64::MAX,
+                self.offset
+            )));
+        }
         if self.limit == 0 || self.limit > MAX_PAGE {
             return Err(ApiError::BadRequest(format!(
                 "query: limit must be between 1 and {MAX_PAGE}, got {}",

@@ -66,6 +66,8 @@ pub struct ApiState {
     pub started: Instant,
     /// `relay` or `feeder`.
     pub mode: &'static str,
+    /// `/readyz` fails past this lag, in blocks.
+    pub ready_max_lag: u64,
     pub events: EventBus,
     pub audit: audit::AuditLog,
     /// Fires on shutdown (ends long-lived responses such as event streams).
@@ -99,6 +101,7 @@ impl ApiState {
             metrics: ApiMetrics::register(registry),
             started: Instant::now(),
             mode: "relay",
+            ready_max_lag: cfg.ready_max_lag_blocks,
             events,
             audit,
             cancel,
