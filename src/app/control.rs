@@ -2,7 +2,9 @@
 //! new ban closes every connection it covers, its events reach the live event stream, and sync
 //! misbehaviour becomes score events.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::time::Duration;
 
 use libp2p::PeerId;
 use tokio::sync::broadcast::error::RecvError;
@@ -61,6 +63,29 @@ pub async fn bridge(control: Control, p2p: P2pHandle, events: EventBus, cancel: 
             Some(Err(RecvError::Lagged(_))) => enforce(&p2p).await,
             Some(Err(RecvError::Closed)) | None => return,
         }
+    }
+}
+
+/// How often gossipsub's scores are folded into the control plane's.
+const GOSSIP_SCORE_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Feeds gossipsub's own scoring into the peer scores: each drop of a peer's gossipsub score
+/// since the last look is applied as a `gossip` score event (rises are not rewards: useful
+/// responses earn those). Runs until `cancel`.
+pub async fn feed_gossip_scores(control: Control, p2p: P2pHandle, cancel: CancellationToken) {
+    let mut last: HashMap<PeerId, f64> = HashMap::new();
+    let mut tick = tokio::time::interval(GOSSIP_SCORE_INTERVAL);
+    while cancel.run_until_cancelled(tick.tick()).await.is_some() {
+        let Ok(scores) = p2p.gossip_scores().await else {
+            return;
+        };
+        for (peer, score) in &scores {
+            let drop = score - last.get(peer).copied().unwrap_or(0.0);
+            if drop < 0.0 {
+                control.penalise(*peer, None, ScoreEvent::Gossip(drop));
+            }
+        }
+        last = scores.into_iter().collect();
     }
 }
 

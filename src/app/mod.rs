@@ -103,6 +103,11 @@ impl App {
         )
         .await?;
         let p2p = started.handle.clone();
+        tracker.spawn(control::feed_gossip_scores(
+            control.clone(),
+            p2p.clone(),
+            cancel.clone(),
+        ));
         tracker.spawn(control::bridge(
             control.clone(),
             p2p.clone(),

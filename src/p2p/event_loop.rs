@@ -98,6 +98,16 @@ impl EventLoop {
             Command::GossipScore(peer, r) => {
                 let _ = r.send(self.swarm.behaviour().gossipsub.peer_score(&peer));
             }
+            Command::GossipScores(r) => {
+                let gs = &self.swarm.behaviour().gossipsub;
+                let scores = self
+                    .peers
+                    .all()
+                    .into_iter()
+                    .filter_map(|p| gs.peer_score(&p.peer_id).map(|s| (p.peer_id, s)))
+                    .collect();
+                let _ = r.send(scores);
+            }
         }
     }
 

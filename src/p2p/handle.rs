@@ -61,6 +61,7 @@ pub(crate) enum Command {
     Publish(Bytes, Reply<Result<MessageId, P2pError>>),
     Validate(MessageId, PeerId, Verdict),
     GossipScore(PeerId, Reply<Option<f64>>),
+    GossipScores(Reply<Vec<(PeerId, f64)>>),
 }
 
 /// See the module docs.
@@ -170,6 +171,11 @@ impl P2pHandle {
     ) -> Result<(), P2pError> {
         let cmd = Command::Validate(id, source, verdict);
         self.tx.send(cmd).await.map_err(|_| P2pError::Stopped)
+    }
+
+    /// gossipsub's current score of every connected peer it scores.
+    pub async fn gossip_scores(&self) -> Result<Vec<(PeerId, f64)>, P2pError> {
+        self.ask(Command::GossipScores).await
     }
 
     /// gossipsub's current score of `peer`, if it is known.

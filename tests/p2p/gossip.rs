@@ -106,6 +106,15 @@ async fn valid_announcements_travel_forged_ones_stop_and_cost_the_sender() {
         c.p2p.peer(a.peer_id()).await.unwrap().is_none(),
         "a and c must not be connected"
     );
+    eventually(
+        Duration::from_secs(30),
+        "gossipsub's penalty reaches b's peer scores",
+        || async {
+            let score = b.control.score(&a.peer_id());
+            score.is_some_and(|s| s.history.iter().any(|e| e.event == "gossip") && s.score < 0.0)
+        },
+    )
+    .await;
     for app in [a, b, c] {
         app.shutdown().await;
     }
