@@ -47,6 +47,8 @@ async fn public_routes_answer_without_a_token() {
         (200, Some(true)),
         "{body}"
     );
+    assert_eq!(body["checks"]["store"], true, "{body}");
+    assert_eq!(body["checks"]["synced"], true, "{body}");
     let (status, body) = api.get("/openapi.json", None).await;
     assert_eq!(status, 200);
     assert_eq!(body["openapi"], "3.1.0");
