@@ -127,19 +127,34 @@ pub async fn list(
         limit: q.limit,
     }
     .check()?;
-    let filter = BanFilter {
-        include_expired: q.status != Status::Active,
-        kind: q.kind,
-        offset: 0,
-        limit: None,
+    let (bans, total) = match q.status {
+        // Paged by the store: one indexed query per page.
+        Status::Active | Status::All => {
+            let filter = BanFilter {
+                include_expired: q.status == Status::All,
+                kind: q.kind,
+                offset: paging.offset,
+                limit: Some(paging.limit),
+            };
+            let page = st.control.list_bans(&filter).await?;
+            (page.bans, page.total)
+        }
+        // The store keeps no "expired only" index: filter the full listing (a rare query).
+        Status::Expired => {
+            let filter = BanFilter {
+                include_expired: true,
+                kind: q.kind,
+                offset: 0,
+                limit: None,
+            };
+            let now = Utc::now();
+            let mut bans = st.control.list_bans(&filter).await?.bans;
+            bans.retain(|b| !b.is_active_at(now));
+            let total = bans.len() as u64;
+            (paging.page(bans), total)
+        }
     };
-    let now = Utc::now();
-    let mut bans = st.control.list_bans(&filter).await?.bans;
-    if q.status == Status::Expired {
-        bans.retain(|b| !b.is_active_at(now));
-    }
-    let total = bans.len() as u64;
-    let items = paging.page(bans).into_iter().map(BanView::from).collect();
+    let items = bans.into_iter().map(BanView::from).collect();
     Ok(Json(Page {
         items,
         total,
