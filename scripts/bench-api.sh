@@ -10,29 +10,9 @@ cargo build --release --locked --bin wharf
 BIN="${CARGO_TARGET_DIR:-target}/release/wharf"
 PORT="${WHARF_BENCH_API_PORT:-18090}"
 BANS="${WHARF_BENCH_BANS:-10000}"
-WORK="$(mktemp -d)"
-trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$WORK/api.secret"
-cat > "$WORK/wharf.toml" <<TOML
-[node]
-data_dir = "$WORK/data"
-[p2p]
-listen = ["/ip4/127.0.0.1/tcp/0"]
-[metrics]
-listen = "127.0.0.1:0"
-[api]
-listen = "127.0.0.1:$PORT"
-rate_limit_per_second = 10000000
-rate_limit_burst = 10000000
-[[api.keys]]
-kid = "bench"
-alg = "HS256"
-secret_file = "$WORK/api.secret"
-TOML
-RUST_LOG=warn "$BIN" run --config "$WORK/wharf.toml" > "$WORK/relay.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-TOKEN="$("$BIN" token --config "$WORK/wharf.toml" --scope admin --ttl 1h --sub bench)"
+# shellcheck source=lib/relay.sh
+source scripts/lib/relay.sh
+RUST_LOG=warn start_relay "$BIN" "$PORT"
 
 echo "adding $BANS bans through the API..."
 python3 - "$PORT" "$TOKEN" "$BANS" <<'PY'

@@ -18,33 +18,9 @@ if [ ! -x "$VENV/bin/schemathesis" ]; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-WORK="$(mktemp -d)"
-trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$WORK/api.secret"
-cat > "$WORK/wharf.toml" <<TOML
-[node]
-data_dir = "$WORK/data"
-[p2p]
-listen = ["/ip4/127.0.0.1/tcp/0"]
-[metrics]
-listen = "127.0.0.1:0"
-[api]
-listen = "127.0.0.1:$PORT"
-rate_limit_per_second = 100000
-rate_limit_burst = 100000
-[[api.keys]]
-kid = "check"
-alg = "HS256"
-secret_file = "$WORK/api.secret"
-TOML
-
-"$BIN" run --config "$WORK/wharf.toml" > "$WORK/relay.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
-  sleep 0.1
-done
-TOKEN="$("$BIN" token --config "$WORK/wharf.toml" --scope admin --ttl 1h --sub schemathesis)"
+# shellcheck source=lib/relay.sh
+source scripts/lib/relay.sh
+start_relay "$BIN" "$PORT"
 
 # The event stream never ends; it is covered by the Rust tests. positive_data_acceptance is left
 # out: a peer id or a ban target (IP, CIDR, peer id) has more structure than JSON Schema can say,
