@@ -120,6 +120,7 @@ schemas = {
         "agent": {"type": ["string", "null"]}, "protocol_version": {"type": ["string", "null"]},
         "protocols": {"type": "array", "items": {"type": "string"}}, "listen_addrs": MULTIADDRS,
         "rtt_ms": {"type": ["number", "null"]}, "connected_since": {"type": "string", "format": "date-time"},
+        "score": {"type": ["number", "null"], "description": "Control-plane score (GET /peers/{peer_id} only)."},
         "connections": {"type": "integer", "minimum": 0}}},
     "PeerPage": {"type": "object", "required": ["items", "total", "offset", "limit"], "properties": {
         "items": {"type": "array", "items": ref("Peer")}, "total": {"type": "integer", "minimum": 0},
@@ -133,6 +134,7 @@ schemas = {
         "head": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["number", "hash"], "properties": {
             "number": {"type": "integer", "minimum": 0}, "hash": {"type": "string"}}}]},
         "best_known": {"type": "integer", "minimum": 0}, "lag_blocks": {"type": "integer", "minimum": 0},
+        "gateway_head": {"type": ["integer", "null"], "minimum": 0, "description": "Upstream head (feeders)."},
         "sync_state": {"type": "string", "enum": ["synced", "syncing", "disabled"]}}},
     "BlockHeader": {"type": "object", "required": ["number", "hash", "parent_hash", "timestamp_ms", "bodies", "signature"],
                     "properties": {

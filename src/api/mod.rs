@@ -42,6 +42,8 @@ pub struct ChainAccess {
     pub store: Option<BlockStore>,
     /// Highest block announced over gossip.
     pub best_known: watch::Receiver<BlockNumber>,
+    /// Chain progress gauges (the feeder keeps the gateway head there).
+    pub metrics: crate::chain::ChainMetrics,
 }
 
 /// Everything the API serves from, handed over by the app.

@@ -34,6 +34,7 @@ pub struct ChainPath {
     pub store: Option<BlockStore>,
     /// Highest block number announced (validly signed) over gossip.
     pub best_known: watch::Receiver<BlockNumber>,
+    pub metrics: ChainMetrics,
 }
 
 /// Shared pieces the chain data path registers into or publishes to.
@@ -105,6 +106,7 @@ pub async fn start(
         adapter,
         store,
         best_known,
+        metrics,
     })
 }
 

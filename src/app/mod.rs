@@ -138,6 +138,7 @@ impl App {
             chain: ChainAccess {
                 store: chain.store.clone(),
                 best_known: chain.best_known.clone(),
+                metrics: chain.metrics.clone(),
             },
             events: events.clone(),
             keys,

@@ -15,6 +15,8 @@ pub struct ChainView {
     head: Option<HeadView>,
     /// Highest block announced (validly signed) over gossip.
     best_known: BlockNumber,
+    /// The upstream gateway's head (feeders only).
+    gateway_head: Option<BlockNumber>,
     /// `best_known - head`, in blocks.
     lag_blocks: u64,
     /// `synced`, `syncing`, or `disabled` (no upstream key: bootstrap only).
@@ -44,6 +46,8 @@ pub async fn get_chain(State(st): State<ApiState>) -> Json<ChainView> {
             hash: hash.to_string(),
         }),
         best_known: best,
+        gateway_head: (st.mode == "feeder")
+            .then(|| st.chain.metrics.gateway_head.get().max(0) as u64),
         lag_blocks: lag,
         sync_state,
     })

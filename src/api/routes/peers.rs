@@ -85,16 +85,24 @@ pub async fn list(
     }))
 }
 
+/// One peer with its control-plane score.
+#[derive(serde::Serialize)]
+pub struct PeerDetail {
+    #[serde(flatten)]
+    info: PeerInfo,
+    /// Its score (absent while it has none).
+    score: Option<f64>,
+}
+
 pub async fn get_one(
     State(st): State<ApiState>,
     ApiPath(raw): ApiPath<String>,
-) -> Result<Json<PeerInfo>, ApiError> {
+) -> Result<Json<PeerDetail>, ApiError> {
     let peer = parse_peer_id(&raw)?;
-    st.p2p
-        .peer(peer)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("peer {peer} is not connected")))
+    let info = st.p2p.peer(peer).await?;
+    let info = info.ok_or_else(|| ApiError::NotFound(format!("peer {peer} is not connected")))?;
+    let score = st.control.score(&peer).map(|s| s.score);
+    Ok(Json(PeerDetail { info, score }))
 }
 
 pub async fn disconnect(
