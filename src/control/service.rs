@@ -12,7 +12,7 @@ use tokio::sync::{broadcast, mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::ban::{Ban, BanFilter, BanPage, BanRecord, NewBan};
+use super::ban::{Ban, BanFilter, BanKind, BanPage, BanRecord, NewBan};
 use super::index::{Gatekeeper, IndexWriter};
 use super::metrics::ControlMetrics;
 use super::score::ScoreBook;
@@ -181,6 +181,15 @@ impl Control {
     }
 
     /// A page of bans.
+    /// Active bans from the in-memory index (no store round trip; works during an outage).
+    pub fn active_bans(&self, kind: Option<BanKind>, offset: u64, limit: u64) -> BanPage {
+        let (bans, total) =
+            self.inner()
+                .index
+                .active_page(kind, Utc::now(), offset as usize, limit as usize);
+        BanPage { bans, total }
+    }
+
     pub async fn list_bans(&self, filter: &BanFilter) -> Result<BanPage, ControlError> {
         let fut = self.inner.store.list_bans(filter, Utc::now());
         self.inner.op("list_bans", fut).await

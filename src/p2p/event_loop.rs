@@ -45,6 +45,7 @@ pub struct EventLoop {
     pub(super) gossip_tx: mpsc::Sender<super::gossip::GossipMessage>,
     pub(super) sync_peers: tokio::sync::watch::Sender<Vec<PeerId>>,
     pub(super) events: crate::events::EventBus,
+    pub(super) snapshot: tokio::sync::watch::Sender<Option<NodeInfo>>,
 }
 
 impl EventLoop {
@@ -59,7 +60,7 @@ impl EventLoop {
                     None => break,
                 },
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
-                _ = tick.tick() => self.redial_due(),
+                _ = tick.tick() => self.on_tick(),
             }
         }
         self.save_peer_book();
@@ -150,6 +151,19 @@ impl EventLoop {
                 let _ = reply.send(Err(P2pError::Dial(e.to_string())));
             }
         }
+    }
+
+    /// Periodic work: due re-dials, and a fresh snapshot for readers that must not wait on us.
+    fn on_tick(&mut self) {
+        self.redial_due();
+        let info = Some(self.info());
+        self.snapshot.send_if_modified(|old| {
+            let changed = *old != info;
+            if changed {
+                *old = info;
+            }
+            changed
+        });
     }
 
     /// Dials every static peer whose backoff has elapsed.

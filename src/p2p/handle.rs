@@ -28,7 +28,7 @@ pub enum P2pError {
 }
 
 /// A snapshot of the node for operators and joining peers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NodeInfo {
     #[serde(serialize_with = "crate::util::display")]
     pub peer_id: PeerId,
@@ -71,6 +71,7 @@ pub struct P2pHandle {
     peer_id: PeerId,
     stream: libp2p_stream::Control,
     sync_peers: watch::Receiver<Vec<PeerId>>,
+    snapshot: watch::Receiver<Option<NodeInfo>>,
 }
 
 impl std::fmt::Debug for P2pHandle {
@@ -87,13 +88,21 @@ impl P2pHandle {
         peer_id: PeerId,
         stream: libp2p_stream::Control,
         sync_peers: watch::Receiver<Vec<PeerId>>,
+        snapshot: watch::Receiver<Option<NodeInfo>>,
     ) -> Self {
         Self {
             tx,
             peer_id,
             stream,
             sync_peers,
+            snapshot,
         }
+    }
+
+    /// The node as of the swarm task's last tick (at most 250 ms old); never waits on the swarm.
+    /// `None` only before the task's first tick.
+    pub fn snapshot(&self) -> Option<NodeInfo> {
+        self.snapshot.borrow().clone()
     }
 
     /// Connected peers that serve the block sync protocols (updated as peers come and go).

@@ -106,7 +106,8 @@ pub async fn start(
     let (gossip_tx, gossip_rx) = mpsc::channel(config.p2p.gossip.validation_queue);
     let (sync_peers_tx, sync_peers_rx) = tokio::sync::watch::channel(Vec::new());
     let control = swarm.behaviour().stream.new_control();
-    let handle = P2pHandle::new(tx, peer_id, control, sync_peers_rx);
+    let (snapshot_tx, snapshot_rx) = tokio::sync::watch::channel(None);
+    let handle = P2pHandle::new(tx, peer_id, control, sync_peers_rx, snapshot_rx);
     let p2p = &config.p2p;
     let event_loop = EventLoop {
         swarm,
@@ -131,6 +132,7 @@ pub async fn start(
         gossip_tx,
         sync_peers: sync_peers_tx,
         events,
+        snapshot: snapshot_tx,
     };
     Ok(Started {
         handle,

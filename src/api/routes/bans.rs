@@ -128,10 +128,15 @@ pub async fn list(
     }
     .check()?;
     let (bans, total) = match q.status {
+        // From the in-memory index: fast, and still answers while the store is down.
+        Status::Active => {
+            let page = st.control.active_bans(q.kind, paging.offset, paging.limit);
+            (page.bans, page.total)
+        }
         // Paged by the store: one indexed query per page.
-        Status::Active | Status::All => {
+        Status::All => {
             let filter = BanFilter {
-                include_expired: q.status == Status::All,
+                include_expired: true,
                 kind: q.kind,
                 offset: paging.offset,
                 limit: Some(paging.limit),

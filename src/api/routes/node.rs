@@ -17,7 +17,11 @@ pub struct NodeView {
 }
 
 pub async fn get_node(State(st): State<ApiState>) -> Result<Json<NodeView>, ApiError> {
-    let info = st.p2p.info().await?;
+    // The published snapshot: a GET never waits on the swarm task (only right after start).
+    let info = match st.p2p.snapshot() {
+        Some(info) => info,
+        None => st.p2p.info().await?,
+    };
     Ok(Json(NodeView {
         info,
         mode: st.mode,

@@ -1,7 +1,7 @@
 //! The one writer of the ban index: applies single changes and full reconciliations, works
 //! out which events they imply, and publishes a new snapshot per batch.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use arc_swap::ArcSwap;
@@ -20,7 +20,7 @@ use crate::control::event::ControlEvent;
 #[derive(Default)]
 struct State {
     snapshot: Snapshot,
-    by_id: HashMap<i64, Ban>,
+    by_id: BTreeMap<i64, Ban>,
     by_target: HashMap<BanTarget, Vec<i64>>,
     epoch: u64,
     touched: HashMap<i64, u64>,
@@ -241,6 +241,29 @@ impl IndexWriter {
     }
 
     /// Number of known bans per kind, in [`BanKind::ALL`] order.
+    /// Bans active at `now`, optionally of one kind, in id order: the page at `offset` of at
+    /// most `limit`, and how many there are in all. Memory only: works while the store is down.
+    pub(crate) fn active_page(
+        &self,
+        kind: Option<BanKind>,
+        now: DateTime<Utc>,
+        offset: usize,
+        limit: usize,
+    ) -> (Vec<Ban>, u64) {
+        let st = self.lock();
+        let keep = |b: &&Ban| kind.is_none_or(|k| b.target.kind() == k) && b.is_active_at(now);
+        let total = st.by_id.values().filter(keep).count() as u64;
+        let page = st
+            .by_id
+            .values()
+            .filter(keep)
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect();
+        (page, total)
+    }
+
     pub(crate) fn counts(&self) -> [i64; 3] {
         self.lock().counts
     }
