@@ -30,6 +30,8 @@ pub(super) struct Inner {
     pub(super) store: Box<dyn ControlStore>,
     pub(super) gate: Gatekeeper,
     pub(super) index: IndexWriter,
+    /// JSON of listed bans, serialised once per ban version.
+    listing: super::listing::JsonCache,
     pub(super) scores: ScoreBook,
     pub(super) events: broadcast::Sender<ControlEvent>,
     pub(super) metrics: ControlMetrics,
@@ -96,6 +98,7 @@ impl Control {
             store,
             gate,
             index,
+            listing: Default::default(),
             scores,
             events: broadcast::channel(EVENT_CAPACITY).0,
             metrics,
@@ -181,13 +184,23 @@ impl Control {
     }
 
     /// A page of bans.
-    /// Active bans from the in-memory index (no store round trip; works during an outage).
-    pub fn active_bans(&self, kind: Option<BanKind>, offset: u64, limit: u64) -> BanPage {
-        let (bans, total) =
-            self.inner()
-                .index
-                .active_page(kind, Utc::now(), offset as usize, limit as usize);
-        BanPage { bans, total }
+    /// Active bans from the in-memory index as the JSON of their `BanView`s, and how many there
+    /// are (no store round trip: works during an outage).
+    pub fn active_bans_json(
+        &self,
+        kind: Option<BanKind>,
+        offset: u64,
+        limit: u64,
+    ) -> (Vec<Arc<str>>, u64) {
+        let inner = self.inner();
+        let now = Utc::now();
+        let (bans, total) = inner
+            .index
+            .active_page(kind, now, offset as usize, limit as usize);
+        (
+            bans.iter().map(|b| inner.listing.active_json(b)).collect(),
+            total,
+        )
     }
 
     pub async fn list_bans(&self, filter: &BanFilter) -> Result<BanPage, ControlError> {

@@ -3,31 +3,16 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::api::auth::Principal;
 use crate::api::extract::{ApiJson, ApiPath, ApiQuery, Page, Paging};
 use crate::api::{ApiError, ApiState};
-use crate::control::{Ban, BanFilter, BanKind, BanTarget, Expiry, NewBan};
-
-/// A ban as the API shows it.
-#[derive(Debug, Serialize)]
-pub struct BanView {
-    #[serde(flatten)]
-    ban: Ban,
-    kind: BanKind,
-    active: bool,
-}
-
-impl From<Ban> for BanView {
-    fn from(ban: Ban) -> Self {
-        let (kind, active) = (ban.target.kind(), ban.is_active_at(Utc::now()));
-        BanView { ban, kind, active }
-    }
-}
+use crate::control::{BanFilter, BanKind, BanTarget, BanView, Expiry, NewBan};
 
 /// Query of `GET /api/v1/bans`.
 #[derive(Debug, Deserialize)]
@@ -121,18 +106,16 @@ fn parse_id(raw: &str) -> Result<i64, ApiError> {
 pub async fn list(
     State(st): State<ApiState>,
     ApiQuery(q): ApiQuery<BanQuery>,
-) -> Result<Json<Page<BanView>>, ApiError> {
+) -> Result<Response, ApiError> {
     let paging = Paging {
         offset: q.offset,
         limit: q.limit,
     }
     .check()?;
     let (bans, total) = match q.status {
-        // From the in-memory index: fast, and still answers while the store is down.
-        Status::Active => {
-            let page = st.control.active_bans(q.kind, paging.offset, paging.limit);
-            (page.bans, page.total)
-        }
+        // From the in-memory index, pre-serialised: the hot path, and it still answers while
+        // the store is down.
+        Status::Active => return Ok(active_page(&st, q.kind, paging)),
         // Paged by the store: one indexed query per page.
         Status::All => {
             let filter = BanFilter {
@@ -159,13 +142,29 @@ pub async fn list(
             (paging.page(bans), total)
         }
     };
-    let items = bans.into_iter().map(BanView::from).collect();
+    let now = Utc::now();
+    let items = bans.into_iter().map(|b| BanView::at(b, now)).collect();
     Ok(Json(Page {
         items,
         total,
         offset: paging.offset,
         limit: paging.limit,
-    }))
+    })
+    .into_response())
+}
+
+/// The same `Page` shape as the other listings, assembled from each ban's cached JSON.
+fn active_page(st: &ApiState, kind: Option<BanKind>, paging: Paging) -> Response {
+    let (items, total) = st
+        .control
+        .active_bans_json(kind, paging.offset, paging.limit);
+    let body = format!(
+        "{{\"items\":[{}],\"total\":{total},\"offset\":{},\"limit\":{}}}",
+        items.join(","),
+        paging.offset,
+        paging.limit
+    );
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 pub async fn add(
@@ -174,7 +173,7 @@ pub async fn add(
     ApiJson(body): ApiJson<NewBanBody>,
 ) -> Result<(StatusCode, Json<BanView>), ApiError> {
     let ban = st.control.add_ban(body.into_new_ban(who.sub)?).await?;
-    Ok((StatusCode::CREATED, Json(ban.into())))
+    Ok((StatusCode::CREATED, Json(BanView::at(ban, Utc::now()))))
 }
 
 pub async fn get_one(
@@ -183,7 +182,7 @@ pub async fn get_one(
 ) -> Result<Json<BanView>, ApiError> {
     let id = parse_id(&raw)?;
     let ban = st.control.get_ban(id).await?;
-    ban.map(|b| Json(b.into()))
+    ban.map(|b| Json(BanView::at(b, Utc::now())))
         .ok_or_else(|| ApiError::NotFound(format!("ban {id} does not exist")))
 }
 
@@ -193,7 +192,7 @@ pub async fn remove(
 ) -> Result<Json<BanView>, ApiError> {
     let id = parse_id(&raw)?;
     let ban = st.control.remove_ban(id).await?;
-    ban.map(|b| Json(b.into()))
+    ban.map(|b| Json(BanView::at(b, Utc::now())))
         .ok_or_else(|| ApiError::NotFound(format!("ban {id} does not exist")))
 }
 
