@@ -194,13 +194,10 @@ impl Control {
     ) -> (Vec<Arc<str>>, u64) {
         let inner = self.inner();
         let now = Utc::now();
-        let (bans, total) = inner
+        let json = |b: &Ban| inner.listing.active_json(b);
+        inner
             .index
-            .active_page(kind, now, offset as usize, limit as usize);
-        (
-            bans.iter().map(|b| inner.listing.active_json(b)).collect(),
-            total,
-        )
+            .active_page(kind, now, offset as usize, limit as usize, json)
     }
 
     pub async fn list_bans(&self, filter: &BanFilter) -> Result<BanPage, ControlError> {

@@ -243,17 +243,18 @@ impl IndexWriter {
     /// Number of known bans per kind, in [`BanKind::ALL`] order.
     /// Bans active at `now`, optionally of one kind, in id order: the page at `offset` of at
     /// most `limit`, and how many there are in all. Memory only: works while the store is down.
-    pub(crate) fn active_page(
+    pub(crate) fn active_page<T>(
         &self,
         kind: Option<BanKind>,
         now: DateTime<Utc>,
         offset: usize,
         limit: usize,
-    ) -> (Vec<Ban>, u64) {
+        mut each: impl FnMut(&Ban) -> T,
+    ) -> (Vec<T>, u64) {
         let st = self.lock();
-        // O(1) total and O(offset + limit) page: this is the API's hot path. A ban past its
-        // expiry but not yet swept (the sweep runs at the expiry instant) is counted in the total
-        // for that instant, never listed.
+        // O(1) total and O(offset + limit) page, no clone of the bans: this is the API's hot
+        // path. A ban past its expiry but not yet swept (the sweep runs at the expiry instant)
+        // is counted in the total for that instant, never listed.
         let total = match kind {
             Some(k) => st.counts[kind_index(k)].max(0) as u64,
             None => st.by_id.len() as u64,
@@ -266,7 +267,7 @@ impl IndexWriter {
             .skip(offset)
             .take(limit)
             .filter(|b| b.is_active_at(now))
-            .cloned()
+            .map(&mut each)
             .collect();
         (page, total)
     }
