@@ -151,3 +151,50 @@ async fn relay_killed_mid_sync_the_joiner_completes_from_the_other() {
     f2.shutdown().await;
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feeder_started_before_its_gateway_waits_for_it_then_syncs() {
+    // A free port for the gateway that is not up yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.feeder.enabled = true;
+    cfg.feeder.gateway_url = format!("http://127.0.0.1:{port}");
+    cfg.feeder.backoff_max = Duration::from_millis(500);
+    let mut feeder = tokio::spawn(App::start(cfg));
+    // With no gateway the key cannot be pinned: start keeps retrying instead of failing.
+    let early = tokio::time::timeout(Duration::from_millis(700), &mut feeder).await;
+    assert!(
+        early.is_err(),
+        "start returned without a gateway: {:?}",
+        early.map(|r| r.map(|a| a.is_ok()))
+    );
+    let gcfg = GatewayConfig {
+        listen: format!("127.0.0.1:{port}").parse().unwrap(),
+        block_time: Duration::from_millis(200),
+        premint: 20,
+        seed: 3,
+        ..GatewayConfig::default()
+    };
+    let gw = Gateway::start(gcfg, CancellationToken::new())
+        .await
+        .unwrap();
+    let feeder = tokio::time::timeout(Duration::from_secs(20), feeder)
+        .await
+        .expect("start waits, then returns")
+        .unwrap()
+        .unwrap();
+    eventually(
+        Duration::from_secs(30),
+        "feeder syncs once the gateway is up",
+        || async { head(&feeder).is_some_and(|h| h >= 20) },
+    )
+    .await;
+    assert_same_chain(&feeder, &gw);
+    feeder.shutdown().await;
+    gw.stop().await;
+}

@@ -115,7 +115,7 @@ pub async fn start(
 async fn adapter(config: &Config) -> Result<Option<Arc<dyn ChainAdapter>>, ChainStartError> {
     let dir = &config.node.data_dir;
     let key = if config.feeder.enabled {
-        Some(feeder::pin_gateway_key(&config.feeder, dir).await?)
+        Some(pin_with_retry(config).await?)
     } else {
         feeder::known_gateway_key(&config.feeder, dir).await?
     };
@@ -123,6 +123,24 @@ async fn adapter(config: &Config) -> Result<Option<Arc<dyn ChainAdapter>>, Chain
     let adapter =
         DevnetAdapter::from_key_bytes(&key).map_err(|e| ChainStartError::Key(e.to_string()))?;
     Ok(Some(Arc::new(adapter)))
+}
+
+/// The feeder's pinned key; while the gateway cannot be reached to fetch it (first start, gateway
+/// not up yet) the fetch is retried with capped backoff, as every other gateway error is.
+async fn pin_with_retry(config: &Config) -> Result<Vec<u8>, ChainStartError> {
+    let cfg = &config.feeder;
+    let mut delay = cfg.backoff_initial;
+    loop {
+        match feeder::pin_gateway_key(cfg, &config.node.data_dir).await {
+            Err(FeederError::Gateway(e)) => {
+                tracing::warn!(gateway = %cfg.gateway_url, error = %e, retry_in = ?delay,
+                    "gateway unreachable: cannot pin its public key yet");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(cfg.backoff_max);
+            }
+            other => return Ok(other?),
+        }
+    }
 }
 
 /// Publishes every head the feeder commits (header with the upstream signature).
