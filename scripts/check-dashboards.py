@@ -193,6 +193,9 @@ def start_compose(args, workdir):
             wait_for(f"metrics on {t}", lambda t=t: http_ok(f"http://{t}/metrics"), 60)
         wait_for("every healthcheck to pass", stack.healthy, 60)
     except BaseException:
+        for log in sorted(workdir.glob("*.log")):
+            print(f"--- {log.name} (last lines) ---", file=sys.stderr)
+            print("\n".join(log.read_text(errors="replace").splitlines()[-15:]), file=sys.stderr)
         stack.stop(stop)
         raise
     return stack

@@ -122,6 +122,8 @@ class Stack:
         args = [self.rewrite(a, ip) for a in args]
         if cmd[0] == "run":
             args += ["--p2p-listen", f"/ip4/{ip}/tcp/7777", "--p2p-listen", f"/ip4/{ip}/udp/7777/quic-v1"]
+            # Each container has its own loopback for the API; processes share one host.
+            args += ["--api-listen", f"{ip}:8080"]
         return [self.wharf, cmd[0], *args]
 
     def env(self, name, service):
@@ -139,7 +141,8 @@ class Stack:
         if test[0] != "CMD" or test[1] != "wharf" or not supported(self.wharf, test[2], None):
             self.dropped.append(f"healthcheck of {name} ({' '.join(test[1:3])} unavailable)")
             return None
-        args = [self.rewrite(str(a), self.ips[name]) for a in test[3:]]
+        # A container's 127.0.0.1 is the service itself: here, the service's own address.
+        args = [self.rewrite(str(a), self.ips[name]).replace("127.0.0.1", self.ips[name]) for a in test[3:]]
         if "--url" not in " ".join(args):  # the image default probes the API on loopback
             args += ["--url", f"http://{self.ips[name]}:8080/healthz"]
         return [self.wharf, *test[2:3], *args]

@@ -89,6 +89,15 @@ impl ChainMetrics {
             "Failed upstream gateway requests, by kind",
             m.gateway_errors.clone(),
         );
+        // Known label values start at 0 so dashboards and alerts see the series at once.
+        for reason in VERIFY_REASONS {
+            let _ = m
+                .verification_failures
+                .get_or_create(&ReasonLabel { reason });
+        }
+        for kind in GATEWAY_ERROR_KINDS {
+            let _ = m.gateway_errors.get_or_create(&KindLabel { kind });
+        }
         m
     }
 
@@ -104,3 +113,17 @@ impl ChainMetrics {
         self.gateway_errors.get_or_create(&KindLabel { kind }).inc();
     }
 }
+
+/// Every `reason` of `wharf_verification_failures_total` (`VerifyError::reason`).
+const VERIFY_REASONS: [&str; 7] = [
+    "malformed",
+    "commitment_mismatch",
+    "count_mismatch",
+    "hash_mismatch",
+    "bad_signature",
+    "parent_mismatch",
+    "wrong_number",
+];
+
+/// Every `kind` of `wharf_gateway_errors_total`.
+const GATEWAY_ERROR_KINDS: [&str; 5] = ["connect", "timeout", "status", "body", "garbage"];

@@ -68,6 +68,11 @@ impl ControlMetrics {
             "Automatic bans from peer scores, by the event that crossed the threshold",
             m.auto_bans.clone(),
         );
+        // Known reasons start at 0 so dashboards and alerts see the series at once.
+        for reason in crate::control::score::EVENT_NAMES {
+            let _ = m.penalties.get_or_create(&ReasonLabel { reason });
+            let _ = m.auto_bans.get_or_create(&ReasonLabel { reason });
+        }
         m
     }
 

@@ -66,6 +66,7 @@ impl Default for ScoreWeights {
 
 impl ScoreEvent {
     /// Stable snake_case name, used in logs, history and the `reason` metric label.
+    /// The event's name: the `reason` label of the penalty metrics (see [`EVENT_NAMES`]).
     pub fn name(&self) -> &'static str {
         match self {
             ScoreEvent::InvalidData => "invalid_data",
@@ -311,3 +312,17 @@ pub(crate) fn log_penalty(peer: &PeerId, addr: Option<IpAddr>, event: ScoreEvent
         tracing::debug!(%peer, %addr, reason = event.name(), delta = a.delta, score = a.score, "peer rewarded");
     }
 }
+
+/// Every [`ScoreEvent::name`], for metrics that must show each reason from the start.
+pub const EVENT_NAMES: [&str; 10] = [
+    "invalid_data",
+    "bad_signature",
+    "data_after_fin",
+    "too_many_items",
+    "malformed",
+    "oversized",
+    "protocol_violation",
+    "timeout",
+    "useful_response",
+    "gossip",
+];

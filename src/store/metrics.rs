@@ -44,8 +44,11 @@ impl StoreMetrics {
     pub fn observe(&self, store: &'static str, op: &'static str, failed: bool) {
         let labels = StoreLabels { store, op };
         self.operations.get_or_create(&labels).inc();
+        // The error series exists (at 0) as soon as the operation does, so rates and alerts
+        // see it before the first failure.
+        let errors = self.errors.get_or_create(&labels);
         if failed {
-            self.errors.get_or_create(&labels).inc();
+            errors.inc();
         }
     }
 }
