@@ -44,8 +44,9 @@ fn init_tracing() {
 async fn run(args: RunArgs) -> anyhow::Result<()> {
     init_tracing();
     let config = Config::load(args.config.as_deref(), args.overrides())?;
+    let signal = shutdown_signal();
     let app = App::start(config).await.context("starting the relay")?;
-    shutdown_signal().await;
+    signal.await;
     tracing::info!("shutting down");
     app.shutdown().await;
     Ok(())
@@ -58,12 +59,18 @@ fn keygen() {
     println!("peer_id: {}", kp.public().to_peer_id());
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGINT or SIGTERM. Both handlers are installed when this is called, not when it is
+/// first polled, so a signal that arrives while the relay is still starting is not lost (nor does
+/// it kill the process with the default action).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
     }
 }
 
@@ -105,8 +112,9 @@ async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref(), args.overrides())?;
     let cancel = tokio_util::sync::CancellationToken::new();
     let stop = cancel.clone();
+    let signal = shutdown_signal();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        signal.await;
         stop.cancel();
     });
     wharf::gateway::Gateway::run(config.gateway, cancel).await?;
@@ -117,11 +125,12 @@ async fn devnet(args: RunArgs) -> anyhow::Result<()> {
     init_tracing();
     let config = Config::load(args.config.as_deref(), args.overrides())?;
     let cancel = tokio_util::sync::CancellationToken::new();
+    let signal = shutdown_signal();
     let net = wharf::devnet::Devnet::start(config, cancel.clone()).await?;
     for line in net.summary() {
         println!("{line}");
     }
-    shutdown_signal().await;
+    signal.await;
     tracing::info!("shutting down the devnet");
     cancel.cancel();
     net.shutdown().await;
