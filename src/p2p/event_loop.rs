@@ -103,9 +103,9 @@ impl EventLoop {
                 let gs = &self.swarm.behaviour().gossipsub;
                 let scores = self
                     .peers
-                    .all()
+                    .ids()
                     .into_iter()
-                    .filter_map(|p| gs.peer_score(&p.peer_id).map(|s| (p.peer_id, s)))
+                    .filter_map(|p| gs.peer_score(&p).map(|s| (p, s)))
                     .collect();
                 let _ = r.send(scores);
             }
@@ -191,13 +191,7 @@ impl EventLoop {
     /// Publishes the connected peers that serve block sync, if that set changed.
     pub(super) fn refresh_sync_peers(&mut self) {
         let probe = self.protocols.sync_probe.to_string();
-        let mut now: Vec<PeerId> = self
-            .peers
-            .all()
-            .into_iter()
-            .filter(|p| p.protocols.contains(&probe))
-            .map(|p| p.peer_id)
-            .collect();
+        let mut now = self.peers.announcing(&probe);
         now.sort();
         self.sync_peers.send_if_modified(|old| {
             let changed = *old != now;

@@ -91,6 +91,20 @@ impl PeerTable {
         self.peers.get(peer)
     }
 
+    /// Ids of the connected peers that announced `protocol` (no clone of their info).
+    pub fn announcing(&self, protocol: &str) -> Vec<PeerId> {
+        self.peers
+            .values()
+            .filter(|p| p.protocols.iter().any(|x| x == protocol))
+            .map(|p| p.peer_id)
+            .collect()
+    }
+
+    /// Ids of every connected peer.
+    pub fn ids(&self) -> Vec<PeerId> {
+        self.peers.keys().copied().collect()
+    }
+
     pub fn all(&self) -> Vec<PeerInfo> {
         self.peers.values().cloned().collect()
     }

@@ -165,13 +165,7 @@ async fn bad_ban_bodies_get_4xx_naming_the_field() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ban_through_the_api_closes_a_live_connection_and_streams_an_event() {
     let api = Api::start().await;
-    let mut events = api
-        .http
-        .get(format!("{}/api/v1/events", api.base))
-        .bearer_auth(read_token())
-        .send()
-        .await
-        .unwrap();
+    let mut events = api.events().await;
     let dir = tempfile::tempdir().unwrap();
     let joiner = wharf::App::start(config_with_peers(dir.path(), &[peer_addr(&api.app)]))
         .await
@@ -247,13 +241,7 @@ async fn feeder_chain_routes_and_block_events() {
         c.feeder.gateway_url = url;
     })
     .await;
-    let mut events = api
-        .http
-        .get(format!("{}/api/v1/events", api.base))
-        .bearer_auth(read_token())
-        .send()
-        .await
-        .unwrap();
+    let mut events = api.events().await;
     let ev = tokio::time::timeout(LONG, next_event(&mut events, "block_committed"))
         .await
         .expect("no block event");

@@ -109,6 +109,17 @@ impl Api {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// Opens `GET /api/v1/events` with a read token.
+    pub async fn events(&self) -> reqwest::Response {
+        let url = format!("{}/api/v1/events", self.base);
+        self.http
+            .get(url)
+            .bearer_auth(read_token())
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub fn app_data_dir(&self) -> &Path {
         self._dir.path()
     }

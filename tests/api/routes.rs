@@ -188,13 +188,7 @@ pub async fn next_event(resp: &mut reqwest::Response, name: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_stream_reports_peers_connecting() {
     let api = Api::start().await;
-    let mut resp = api
-        .http
-        .get(format!("{}/api/v1/events", api.base))
-        .bearer_auth(read_token())
-        .send()
-        .await
-        .unwrap();
+    let mut resp = api.events().await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     let dir = tempfile::tempdir().unwrap();
