@@ -9,6 +9,7 @@ mod component;
 pub mod devnet;
 mod hash;
 pub mod metrics;
+pub mod starknet;
 pub mod wire;
 
 pub use adapter::{ChainAdapter, VerifyError};
