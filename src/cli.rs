@@ -146,6 +146,9 @@ pub struct RunArgs {
     /// Admin API listen address [api.listen].
     #[arg(long = "api-listen", value_name = "ADDR")]
     pub api_listen: Option<SocketAddr>,
+    /// Chain rules: devnet or starknet [node.chain].
+    #[arg(long, value_name = "CHAIN", value_parser = ["devnet", "starknet"])]
+    pub chain: Option<String>,
     /// Feeder mode: follow the upstream gateway [feeder.enabled].
     #[arg(long)]
     pub feeder: bool,
@@ -173,6 +176,9 @@ impl RunArgs {
         }
         if let Some(d) = &self.data_dir {
             set("node", "data_dir", json!(d));
+        }
+        if let Some(c) = &self.chain {
+            set("node", "chain", json!(c));
         }
         let lists = [
             ("listen", &self.p2p_listen),

@@ -8,10 +8,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::chain::devnet::DevnetAdapter;
-use crate::chain::{BlockNumber, ChainAdapter, ChainMetrics};
+use crate::chain::starknet::StarknetAdapter;
+use crate::chain::{starknet_preset, BlockNumber, ChainAdapter, ChainKind, ChainMetrics};
 use crate::config::Config;
 use crate::events::{Event, EventBus};
-use crate::feeder::{self, CommittedHead, Feeder, FeederDeps, FeederError};
+use crate::feeder::{self, CommittedHead, Feeder, FeederDeps, FeederError, Upstream};
 use crate::p2p::{GossipMessage, P2pHandle, Verdict};
 use crate::store::{BlockStore, Head, StoreError, StoreMetrics};
 
@@ -59,7 +60,8 @@ pub async fn start(
         events,
     } = deps;
     let metrics = ChainMetrics::register(registry);
-    let adapter = adapter(config).await?;
+    let rules = rules(config).await?;
+    let adapter = rules.as_ref().map(ChainRules::adapter);
     let store = match &adapter {
         Some(a) => Some(BlockStore::open(
             &config.node.data_dir,
@@ -82,11 +84,12 @@ pub async fn start(
     }
     let (best_tx, best_known) =
         watch::channel(store.as_ref().and_then(|s| s.head()).map_or(0, |h| h.0));
-    if let (true, Some(a), Some(s)) = (config.feeder.enabled, &adapter, &store) {
+    if let (true, Some(r), Some(a), Some(s)) = (config.feeder.enabled, &rules, &adapter, &store) {
         let deps = FeederDeps {
             adapter: a.clone(),
             store: s.clone(),
             metrics: metrics.clone(),
+            upstream: r.upstream(&config.feeder).map_err(FeederError::from)?,
         };
         let handle = Feeder::spawn(config.feeder.clone(), deps, cancel.clone(), tracker)?;
         tracker.spawn(announce(
@@ -110,28 +113,74 @@ pub async fn start(
     })
 }
 
-/// The devnet adapter with the upstream key: pinned (fetched once) in feeder mode, configured
-/// or previously pinned otherwise.
-async fn adapter(config: &Config) -> Result<Option<Arc<dyn ChainAdapter>>, ChainStartError> {
-    let dir = &config.node.data_dir;
-    let key = if config.feeder.enabled {
-        Some(pin_with_retry(config).await?)
-    } else {
-        feeder::known_gateway_key(&config.feeder, dir).await?
+/// The network's chain rules, built with the upstream key.
+enum ChainRules {
+    Devnet(Arc<DevnetAdapter>),
+    Starknet(Arc<StarknetAdapter>),
+}
+
+impl ChainRules {
+    fn adapter(&self) -> Arc<dyn ChainAdapter> {
+        match self {
+            ChainRules::Devnet(a) => a.clone(),
+            ChainRules::Starknet(a) => a.clone(),
+        }
+    }
+
+    /// The gateway a feeder follows, speaking this chain's upstream protocol.
+    fn upstream(&self, cfg: &feeder::FeederConfig) -> Result<Upstream, feeder::FetchError> {
+        match self {
+            ChainRules::Devnet(_) => Upstream::devnet(cfg),
+            ChainRules::Starknet(a) => Upstream::starknet(cfg, a.clone()),
+        }
+    }
+}
+
+/// The chain rules with the upstream key; `None` when no key is known (bootstrap-only relay).
+async fn rules(config: &Config) -> Result<Option<ChainRules>, ChainStartError> {
+    let Some(key) = upstream_key(config).await? else {
+        return Ok(None);
     };
-    let Some(key) = key else { return Ok(None) };
-    let adapter =
-        DevnetAdapter::from_key_bytes(&key).map_err(|e| ChainStartError::Key(e.to_string()))?;
-    Ok(Some(Arc::new(adapter)))
+    let bad_key = |e: crate::chain::VerifyError| ChainStartError::Key(e.to_string());
+    let rules = match config.node.chain_kind() {
+        ChainKind::Devnet => ChainRules::Devnet(Arc::new(
+            DevnetAdapter::from_key_bytes(&key).map_err(bad_key)?,
+        )),
+        ChainKind::Starknet => {
+            let chain_id = config
+                .starknet_chain_id()
+                .ok_or_else(|| ChainStartError::Key("starknet.chain_id is not set".into()))?;
+            ChainRules::Starknet(Arc::new(
+                StarknetAdapter::new(&chain_id, &key).map_err(bad_key)?,
+            ))
+        }
+    };
+    Ok(Some(rules))
+}
+
+/// The upstream key: configured, else a Starknet preset's pinned sequencer key, else pinned in the
+/// data dir, else (feeders only) fetched from the gateway and pinned.
+async fn upstream_key(config: &Config) -> Result<Option<Vec<u8>>, ChainStartError> {
+    let kind = config.node.chain_kind();
+    let preset = starknet_preset(&config.node.network).filter(|_| kind == ChainKind::Starknet);
+    if let (None, Some(preset)) = (&config.feeder.gateway_public_key, preset) {
+        let key = starknet_crypto::Felt::from_hex(preset.public_key)
+            .map_err(|e| ChainStartError::Key(e.to_string()))?;
+        return Ok(Some(key.to_bytes_be().to_vec()));
+    }
+    if config.feeder.enabled {
+        return Ok(Some(pin_with_retry(config, kind).await?));
+    }
+    Ok(feeder::known_gateway_key(&config.feeder, &config.node.data_dir).await?)
 }
 
 /// The feeder's pinned key; while the gateway cannot be reached to fetch it (first start, gateway
 /// not up yet) the fetch is retried with capped backoff, as every other gateway error is.
-async fn pin_with_retry(config: &Config) -> Result<Vec<u8>, ChainStartError> {
+async fn pin_with_retry(config: &Config, kind: ChainKind) -> Result<Vec<u8>, ChainStartError> {
     let cfg = &config.feeder;
     let mut delay = cfg.backoff_initial;
     loop {
-        match feeder::pin_gateway_key(cfg, &config.node.data_dir).await {
+        match feeder::pin_gateway_key(cfg, kind, &config.node.data_dir).await {
             Err(FeederError::Gateway(e)) => {
                 tracing::warn!(gateway = %cfg.gateway_url, error = %e, retry_in = ?delay,
                     "gateway unreachable: cannot pin its public key yet");

@@ -126,4 +126,11 @@ const VERIFY_REASONS: [&str; 7] = [
 ];
 
 /// Every `kind` of `wharf_gateway_errors_total`.
-const GATEWAY_ERROR_KINDS: [&str; 5] = ["connect", "timeout", "status", "body", "garbage"];
+const GATEWAY_ERROR_KINDS: [&str; 6] = [
+    "connect",
+    "timeout",
+    "status",
+    "rate_limited",
+    "body",
+    "garbage",
+];

@@ -9,6 +9,7 @@ mod component;
 pub mod devnet;
 mod hash;
 pub mod metrics;
+pub mod presets;
 pub mod starknet;
 pub mod wire;
 
@@ -17,6 +18,7 @@ pub use block::{body_index, Block, BodySummary, Header, BODY_COMPONENTS};
 pub use component::Component;
 pub use hash::{BlockHash, ParseHashError};
 pub use metrics::ChainMetrics;
+pub use presets::{starknet_preset, ChainKind, StarknetPreset, STARKNET_PRESETS};
 
 /// Height of a block in its chain (genesis is 0).
 pub type BlockNumber = u64;

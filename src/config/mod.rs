@@ -15,6 +15,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+use crate::chain::{starknet_preset, ChainKind};
+
 pub use api::{ApiConfig, ApiKey, KeyAlg};
 pub use p2p::{ConnectionLimits, GossipConfig, P2pConfig, PeerAddr, RelayConfig};
 pub use secret::Secret;
@@ -56,6 +58,18 @@ pub struct Config {
     pub control: crate::control::ControlConfig,
     /// Block sync protocols: serving limits, client timeouts, pipeline concurrency.
     pub sync: crate::sync::SyncConfig,
+    /// Starknet chain parameters (`node.chain = "starknet"`).
+    pub starknet: StarknetConfig,
+}
+
+/// `[starknet]`: what a Starknet network needs beyond its name. The public networks
+/// (`mainnet`, `sepolia`, `sepolia-integration`) come with presets; other names must set these.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StarknetConfig {
+    /// Chain id short string (e.g. `SN_SEPOLIA`), part of every transaction hash. Default: the
+    /// preset's for a public network; required for any other Starknet network.
+    pub chain_id: Option<String>,
 }
 
 /// `[node]`: network name and data directory.
@@ -63,15 +77,33 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct NodeConfig {
     /// Network name; scopes every protocol id (`/wharf/<network>/...`). Default `devnet`.
+    /// `mainnet`, `sepolia` and `sepolia-integration` select the Starknet presets (chain id,
+    /// pinned sequencer key, feeder-gateway URL).
     pub network: String,
+    /// Chain rules: `devnet` or `starknet`. Default: `starknet` for the Starknet preset
+    /// networks, `devnet` otherwise.
+    pub chain: Option<ChainKind>,
     /// Directory for the node key, the peer book and the stores. Default `./wharf-data`.
     pub data_dir: PathBuf,
+}
+
+impl NodeConfig {
+    /// The chain rules this network runs: configured, else implied by the network name.
+    pub fn chain_kind(&self) -> ChainKind {
+        self.chain
+            .unwrap_or(if starknet_preset(&self.network).is_some() {
+                ChainKind::Starknet
+            } else {
+                ChainKind::Devnet
+            })
+    }
 }
 
 impl Default for NodeConfig {
     fn default() -> Self {
         Self {
             network: "devnet".into(),
+            chain: None,
             data_dir: PathBuf::from("./wharf-data"),
         }
     }
@@ -97,7 +129,7 @@ impl Config {
     /// Assembles the layers. `overrides` holds CLI flags as a nested JSON object
     /// (`{"p2p": {"listen": [...]}}`); absent keys keep the lower layers' values.
     pub fn load(file: Option<&Path>, overrides: serde_json::Value) -> Result<Self, ConfigError> {
-        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        let mut user = Figment::new();
         if let Some(path) = file {
             if !path.exists() {
                 return Err(ConfigError::Invalid(format!(
@@ -105,14 +137,60 @@ impl Config {
                     path.display()
                 )));
             }
-            fig = fig.merge(Toml::file_exact(path));
+            user = user.merge(Toml::file_exact(path));
         }
-        let fig = fig
+        let user = user
             .merge(Env::prefixed("WHARF_").split("__"))
             .merge(Serialized::defaults(overrides));
-        let config: Config = fig.extract()?;
+        let fig = Figment::from(Serialized::defaults(Config::default())).merge(user.clone());
+        let mut config: Config = fig.extract()?;
+        if user.find_value("feeder.gateway_url").is_err() {
+            config.feeder.gateway_url = config.default_gateway_url();
+        }
         config.validate()?;
         Ok(config)
+    }
+
+    /// The feeder gateway of a Starknet preset network, else the devnet gateway's default.
+    fn default_gateway_url(&self) -> String {
+        match (self.node.chain_kind(), starknet_preset(&self.node.network)) {
+            (ChainKind::Starknet, Some(preset)) => preset.gateway_url.to_string(),
+            _ => crate::feeder::FeederConfig::default().gateway_url,
+        }
+    }
+
+    /// The Starknet chain id: configured, else the preset's. `None` on devnet or when missing.
+    pub fn starknet_chain_id(&self) -> Option<String> {
+        if self.node.chain_kind() != ChainKind::Starknet {
+            return None;
+        }
+        let preset = starknet_preset(&self.node.network).map(|p| p.chain_id.to_string());
+        self.starknet.chain_id.clone().or(preset)
+    }
+
+    /// A Starknet network needs a chain id (preset or `starknet.chain_id`), a short string.
+    fn validate_chain(&self) -> Result<(), ConfigError> {
+        let kind = self.node.chain_kind();
+        if kind == ChainKind::Devnet && self.starknet.chain_id.is_some() {
+            return Err(ConfigError::Invalid(
+                "starknet.chain_id is set but node.chain is `devnet`; set node.chain = \"starknet\"".into(),
+            ));
+        }
+        if kind != ChainKind::Starknet {
+            return Ok(());
+        }
+        let Some(id) = self.starknet_chain_id() else {
+            return Err(ConfigError::Invalid(format!(
+                "starknet.chain_id: required for Starknet network `{}` (presets: mainnet, sepolia, sepolia-integration)",
+                self.node.network
+            )));
+        };
+        if id.is_empty() || id.len() > 31 || !id.is_ascii() {
+            return Err(ConfigError::Invalid(format!(
+                "starknet.chain_id: `{id}` must be 1 to 31 ASCII characters (a Cairo short string)"
+            )));
+        }
+        Ok(())
     }
 
     /// Cross-field checks serde cannot express.
@@ -127,6 +205,7 @@ impl Config {
                 "node.network: `{net}` must be non-empty ASCII letters, digits, '-', '_' or '.'"
             )));
         }
+        self.validate_chain()?;
         self.p2p.validate()?;
         self.relay.validate()?;
         self.api.validate()

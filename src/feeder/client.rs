@@ -1,4 +1,7 @@
-//! HTTP client of the devnet gateway, classifying every failure into a metric kind.
+//! HTTP client of the upstream gateway (devnet or a Starknet feeder gateway), classifying every
+//! failure into a metric kind and honouring rate limits.
+
+use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::StatusCode;
@@ -19,6 +22,12 @@ pub enum FetchError {
     /// A non-success HTTP status.
     #[error("HTTP status {0}")]
     Status(StatusCode),
+    /// HTTP 429: the gateway asks us to slow down (for `Retry-After`, when it says).
+    #[error("rate limited (HTTP 429), retry after {retry_after:?}")]
+    RateLimited {
+        /// The gateway's `Retry-After` (seconds form), capped at 5 minutes.
+        retry_after: Option<Duration>,
+    },
     /// Reading the body failed, or another transport error.
     #[error("transport: {0}")]
     Body(reqwest::Error),
@@ -34,8 +43,17 @@ impl FetchError {
             FetchError::Connect(_) => "connect",
             FetchError::Timeout(_) => "timeout",
             FetchError::Status(_) => "status",
+            FetchError::RateLimited { .. } => "rate_limited",
             FetchError::Body(_) => "body",
             FetchError::Garbage(_) => "garbage",
+        }
+    }
+
+    /// The minimum wait the gateway asked for, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::RateLimited { retry_after } => *retry_after,
+            _ => None,
         }
     }
 
@@ -81,18 +99,22 @@ impl GatewayClient {
 
     /// `GET /blocks/{number}`: the raw framed block.
     pub async fn block(&self, number: BlockNumber) -> Result<Bytes, FetchError> {
-        let response = self.get(&format!("/blocks/{number}")).await?;
-        response.bytes().await.map_err(FetchError::from_reqwest)
+        self.bytes(&format!("/blocks/{number}")).await
     }
 
-    async fn json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, FetchError> {
-        let bytes = self
-            .get(path)
-            .await?
-            .bytes()
-            .await
-            .map_err(FetchError::from_reqwest)?;
+    /// `GET <base><path>` parsed as JSON.
+    pub(super) async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<T, FetchError> {
+        let bytes = self.bytes(path).await?;
         serde_json::from_slice(&bytes).map_err(|e| FetchError::Garbage(e.to_string()))
+    }
+
+    /// `GET <base><path>`: the whole body.
+    pub(super) async fn bytes(&self, path: &str) -> Result<Bytes, FetchError> {
+        let response = self.get(path).await?;
+        response.bytes().await.map_err(FetchError::from_reqwest)
     }
 
     async fn get(&self, path: &str) -> Result<reqwest::Response, FetchError> {
@@ -103,9 +125,21 @@ impl GatewayClient {
             .send()
             .await
             .map_err(FetchError::from_reqwest)?;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            return Err(FetchError::RateLimited {
+                retry_after: retry_after(&response),
+            });
+        }
         if !response.status().is_success() {
             return Err(FetchError::Status(response.status()));
         }
         Ok(response)
     }
+}
+
+/// `Retry-After` in its seconds form (the HTTP-date form is ignored), capped at 5 minutes.
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    let secs: u64 = value.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(secs.min(300)))
 }

@@ -3,14 +3,12 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
 use futures::StreamExt;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
-use super::{CommittedHead, FeederConfig, FeederDeps, FeederError, FetchError, GatewayClient};
-use crate::chain::wire::decode_block;
+use super::{CommittedHead, FeederConfig, FeederDeps, FeederError, FetchError, RawBlock};
 use crate::chain::{Block, BlockHash, BlockNumber, ChainAdapter, Header, VerifyError};
 use crate::gateway::HeadResponse;
 use crate::store::StoreError;
@@ -42,7 +40,6 @@ pub(super) fn initial_head(deps: &FeederDeps) -> Result<Option<CommittedHead>, F
 /// State of the follow loop.
 pub(super) struct Follower {
     cfg: FeederConfig,
-    client: GatewayClient,
     deps: FeederDeps,
     heads: watch::Sender<Option<CommittedHead>>,
     /// Header of our committed head: the parent of the next block.
@@ -55,14 +52,12 @@ pub(super) struct Follower {
 impl Follower {
     pub(super) fn new(
         cfg: FeederConfig,
-        client: GatewayClient,
         deps: FeederDeps,
         heads: watch::Sender<Option<CommittedHead>>,
     ) -> Self {
         let tip = heads.borrow().as_ref().map(|h| h.header.clone());
         Follower {
             cfg,
-            client,
             deps,
             heads,
             tip,
@@ -89,7 +84,11 @@ impl Follower {
                 }
                 Err(e) => {
                     self.report(&e);
-                    backoff.next_delay()
+                    let delay = backoff.next_delay();
+                    match &e {
+                        FeederError::Gateway(f) => f.retry_after().map_or(delay, |r| r.max(delay)),
+                        _ => delay,
+                    }
                 }
             };
             tokio::select! {
@@ -100,7 +99,7 @@ impl Follower {
     }
 
     async fn round(&mut self) -> Result<Progress, FeederError> {
-        let head = self.client.head().await?;
+        let head = self.deps.upstream.head().await?;
         self.deps.metrics.gateway_head.set(head.number as i64);
         let next = self.tip.as_ref().map_or(0, |h| h.number + 1);
         self.update_lag(head.number);
@@ -123,10 +122,10 @@ impl Follower {
         &self,
         start: BlockNumber,
         end: BlockNumber,
-    ) -> (Vec<Bytes>, Option<FetchError>) {
-        let client = &self.client;
+    ) -> (Vec<RawBlock>, Option<FetchError>) {
+        let upstream = &self.deps.upstream;
         let mut stream = futures::stream::iter(start..=end)
-            .map(|n| client.block(n))
+            .map(|n| upstream.block(n))
             .buffered(self.cfg.fetch_concurrency.max(1));
         let mut raws = Vec::new();
         while let Some(result) = stream.next().await {
@@ -143,13 +142,13 @@ impl Follower {
     async fn verify_and_commit(
         &mut self,
         start: BlockNumber,
-        raws: Vec<Bytes>,
+        raws: Vec<RawBlock>,
         head: HeadResponse,
     ) -> Result<Option<FeederError>, FeederError> {
         let deps = self.deps.clone();
         let parent = self.tip.clone();
         let (blocks, refusal) = tokio::task::spawn_blocking(move || {
-            let (blocks, refusal) = verify_prefix(&*deps.adapter, parent, start, &raws, &head);
+            let (blocks, refusal) = verify_prefix(&deps, parent, start, &raws, &head);
             deps.store.commit_batch(&blocks).map(|_| (blocks, refusal))
         })
         .await??;
@@ -236,15 +235,16 @@ impl Follower {
 /// Decodes and verifies `raws` (blocks `start..`) in order against their parents.
 /// Returns the valid prefix and the refusal that ended it.
 fn verify_prefix(
-    adapter: &dyn ChainAdapter,
+    deps: &FeederDeps,
     mut parent: Option<Header>,
     start: BlockNumber,
-    raws: &[Bytes],
+    raws: &[RawBlock],
     head: &HeadResponse,
 ) -> (Vec<Block>, Option<(BlockNumber, VerifyError)>) {
     let mut blocks = Vec::with_capacity(raws.len());
     for (number, raw) in (start..).zip(raws) {
-        match verify_one(adapter, parent.as_ref(), number, raw, head) {
+        let block = deps.upstream.decode(&*deps.adapter, raw);
+        match block.and_then(|b| verify_one(&*deps.adapter, parent.as_ref(), number, b, head)) {
             Ok(block) => {
                 parent = Some(block.header.clone());
                 blocks.push(block);
@@ -259,10 +259,9 @@ fn verify_one(
     adapter: &dyn ChainAdapter,
     parent: Option<&Header>,
     number: BlockNumber,
-    raw: &Bytes,
+    block: Block,
     head: &HeadResponse,
 ) -> Result<Block, VerifyError> {
-    let block = decode_block(adapter, raw)?;
     if block.number() != number {
         return Err(VerifyError::WrongNumber {
             expected: number,

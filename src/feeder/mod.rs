@@ -12,10 +12,14 @@ mod client;
 mod config;
 mod follow;
 mod pin;
+mod starknet;
+mod upstream;
 
 pub use client::{FetchError, GatewayClient};
 pub use config::FeederConfig;
 pub use pin::{known_gateway_key, pin_gateway_key, GATEWAY_KEY_FILE};
+pub use starknet::{felt_hash, StarknetRaw};
+pub use upstream::{fetch_public_key, RawBlock, Upstream};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -80,6 +84,8 @@ pub struct FeederDeps {
     pub store: BlockStore,
     /// Chain-progress metrics.
     pub metrics: ChainMetrics,
+    /// The gateway to follow (devnet or Starknet feeder gateway).
+    pub upstream: Upstream,
 }
 
 /// Entry point of feeder mode.
@@ -107,10 +113,9 @@ impl Feeder {
         cancel: CancellationToken,
         tracker: &TaskTracker,
     ) -> Result<FeederHandle, FeederError> {
-        let client = GatewayClient::new(&cfg)?;
         let initial = follow::initial_head(&deps)?;
         let (tx, heads) = watch::channel(initial);
-        let follower = follow::Follower::new(cfg, client, deps, tx);
+        let follower = follow::Follower::new(cfg, deps, tx);
         tracker.spawn(follower.run(cancel));
         Ok(FeederHandle { heads })
     }

@@ -3,18 +3,25 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{FeederConfig, FeederError, GatewayClient};
+use super::upstream::fetch_public_key;
+use super::{FeederConfig, FeederError};
+use crate::chain::ChainKind;
 
 /// File holding the pinned gateway key (hex) inside the data directory.
 pub const GATEWAY_KEY_FILE: &str = "gateway.pub";
 
 /// Returns the raw bytes of the gateway public key to verify blocks with: the
 /// configured `gateway_public_key`, else the pinned file, else the key fetched from the
-/// gateway, which is then pinned to `<data_dir>/gateway.pub` with a loud warning.
-pub async fn pin_gateway_key(cfg: &FeederConfig, data_dir: &Path) -> Result<Vec<u8>, FeederError> {
+/// gateway (the `kind` of upstream says how to ask), which is then pinned to
+/// `<data_dir>/gateway.pub` with a loud warning.
+pub async fn pin_gateway_key(
+    cfg: &FeederConfig,
+    kind: ChainKind,
+    data_dir: &Path,
+) -> Result<Vec<u8>, FeederError> {
     match known_gateway_key(cfg, data_dir).await? {
         Some(key) => Ok(key),
-        None => fetch_and_pin(cfg, data_dir, data_dir.join(GATEWAY_KEY_FILE)).await,
+        None => fetch_and_pin(cfg, kind, data_dir, data_dir.join(GATEWAY_KEY_FILE)).await,
     }
 }
 
@@ -39,11 +46,11 @@ pub async fn known_gateway_key(
 
 async fn fetch_and_pin(
     cfg: &FeederConfig,
+    kind: ChainKind,
     data_dir: &Path,
     path: PathBuf,
 ) -> Result<Vec<u8>, FeederError> {
-    let fetched = GatewayClient::new(cfg)?.public_key().await?;
-    let key = decode(&fetched.public_key)?;
+    let key = fetch_public_key(cfg, kind).await?;
     let io = |source| FeederError::KeyFile {
         path: path.clone(),
         source,

@@ -148,7 +148,7 @@ async fn a_restart_resumes_from_the_last_committed_block() {
     }
     let mut cfg = feeder_config(gw.url());
     cfg.gateway_url = "http://127.0.0.1:1".into();
-    let pinned = wharf::feeder::pin_gateway_key(&cfg, dir.path())
+    let pinned = wharf::feeder::pin_gateway_key(&cfg, wharf::chain::ChainKind::Devnet, dir.path())
         .await
         .unwrap();
     assert_eq!(

@@ -94,7 +94,9 @@ pub struct TestFeeder {
 impl TestFeeder {
     /// Pins the key in `dir`, opens the store there and spawns the feeder.
     pub async fn start(cfg: FeederConfig, dir: &Path) -> TestFeeder {
-        let key = pin_gateway_key(&cfg, dir).await.unwrap();
+        let key = pin_gateway_key(&cfg, wharf::chain::ChainKind::Devnet, dir)
+            .await
+            .unwrap();
         let adapter: Arc<dyn ChainAdapter> = Arc::new(DevnetAdapter::from_key_bytes(&key).unwrap());
         let store = open_store(dir, adapter.clone());
         let metrics = ChainMetrics::register(&mut Registry::default());
@@ -102,6 +104,7 @@ impl TestFeeder {
             adapter,
             store: store.clone(),
             metrics: metrics.clone(),
+            upstream: wharf::feeder::Upstream::devnet(&cfg).unwrap(),
         };
         let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
         let handle = Feeder::spawn(cfg, deps, cancel.clone(), &tracker).unwrap();

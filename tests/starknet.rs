@@ -1,0 +1,211 @@
+//! Starknet feeder relay end to end on 127.0.0.1: a loopback feeder gateway answers from real
+//! Sepolia responses; a feeder relay syncs and verifies them, a joining relay syncs them over P2P
+//! and verifies them again, and tampered answers are refused with their reason.
+
+mod common;
+#[path = "starknet/mock.rs"]
+mod mock;
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::json;
+use wharf::chain::{BlockHash, ChainKind};
+use wharf::config::PeerAddr;
+use wharf::feeder::felt_hash;
+use wharf::{App, Config};
+
+use common::{config, eventually, peer_addr, sample, scrape};
+use mock::{fixture, Answers, MockGateway};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// A Sepolia relay (the network name alone selects the Starknet preset) following `gw` if `feeder`.
+fn sepolia_node(dir: &Path, gw: &MockGateway, peers: &[PeerAddr], feeder: bool) -> Config {
+    let mut c = config(dir);
+    c.node.network = "sepolia".into();
+    c.p2p.peers = peers.to_vec();
+    c.feeder.enabled = feeder;
+    c.feeder.gateway_url = gw.url();
+    c.feeder.poll_interval = Duration::from_millis(100);
+    c.feeder.backoff_initial = Duration::from_millis(20);
+    c.feeder.backoff_max = Duration::from_millis(200);
+    c
+}
+
+fn head(app: &App) -> Option<u64> {
+    app.store.as_ref().and_then(|s| s.head()).map(|h| h.0)
+}
+
+/// The gateway's `block_hash` of fixture block `n`.
+fn fixture_hash(n: u64) -> BlockHash {
+    felt_hash(fixture("sepolia", n).block["block_hash"].as_str().unwrap()).unwrap()
+}
+
+/// Every stored block up to `top` has the hash the Starknet gateway gave it.
+fn assert_sepolia_chain(app: &App, top: u64) {
+    let store = app.store.as_ref().unwrap();
+    for n in 0..=top {
+        assert_eq!(store.hash(n).unwrap(), Some(fixture_hash(n)), "block {n}");
+    }
+}
+
+async fn wait_head(app: &App, n: u64, who: &str) {
+    eventually(LIMIT, &format!("{who} reaches block {n}"), || async {
+        head(app) == Some(n)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feeder_verifies_sepolia_and_a_joining_relay_syncs_and_verifies_it_over_p2p() {
+    let gw = MockGateway::start("sepolia", 7, 4).await;
+    gw.throttle(3);
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let feeder = App::start(sepolia_node(dirs[0].path(), &gw, &[], true))
+        .await
+        .unwrap();
+    wait_head(&feeder, 4, "feeder").await;
+    assert_eq!(gw.throttled(), 3, "the 429 burst was served");
+    let page = scrape(&feeder).await;
+    let limited = sample(&page, "wharf_gateway_errors_total{kind=\"rate_limited\"}");
+    assert!(
+        limited.unwrap_or(0.0) >= 1.0,
+        "429s are counted: {limited:?}"
+    );
+
+    let joiner = App::start(sepolia_node(
+        dirs[1].path(),
+        &gw,
+        &[peer_addr(&feeder)],
+        false,
+    ))
+    .await
+    .unwrap();
+    wait_head(&joiner, 4, "joining relay").await;
+
+    gw.set_head(7);
+    wait_head(&feeder, 7, "feeder (new heads)").await;
+    wait_head(&joiner, 7, "joining relay (new heads)").await;
+    assert_sepolia_chain(&feeder, 7);
+    assert_sepolia_chain(&joiner, 7);
+    let page = scrape(&joiner).await;
+    let failures = sample(
+        &page,
+        "wharf_verification_failures_total{reason=\"bad_signature\"}",
+    );
+    assert_eq!(failures, Some(0.0), "nothing honest was refused");
+    joiner.shutdown().await;
+    feeder.shutdown().await;
+}
+
+/// One way to tamper with block 4's answers, and the reason it must be refused with.
+struct Tamper {
+    what: &'static str,
+    apply: fn(&mut Answers),
+    reason: &'static str,
+}
+
+const TAMPERS: [Tamper; 5] = [
+    Tamper {
+        what: "a calldata felt of a transaction",
+        apply: |a| a.block["transactions"][0]["calldata"][1] = json!("0x1234"),
+        reason: "transaction_hash_mismatch",
+    },
+    Tamper {
+        what: "an event key",
+        apply: |a| a.block["transaction_receipts"][0]["events"][0]["keys"][0] = json!("0x77"),
+        reason: "commitment_mismatch",
+    },
+    Tamper {
+        what: "a storage value in the state diff",
+        apply: |a| {
+            let diffs = a.state_update["state_diff"]["storage_diffs"]
+                .as_object_mut()
+                .unwrap();
+            let first = diffs.values_mut().next().unwrap();
+            first[0]["value"] = json!("0x4242");
+        },
+        reason: "commitment_mismatch",
+    },
+    Tamper {
+        what: "the signature's s",
+        apply: |a| a.signature["signature"][1] = json!("0x1"),
+        reason: "bad_signature",
+    },
+    Tamper {
+        what: "the parent hash",
+        apply: |a| a.block["parent_block_hash"] = json!("0x1"),
+        reason: "parent_mismatch",
+    },
+];
+
+async fn refusals(app: &App, reason: &str) -> f64 {
+    let series = format!("wharf_verification_failures_total{{reason=\"{reason}\"}}");
+    sample(&scrape(app).await, &series).unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampered_answers_are_refused_with_their_reason_and_never_stored() {
+    let gw = MockGateway::start("sepolia", 7, 7).await;
+    let dir = tempfile::tempdir().unwrap();
+    let original = fixture("sepolia", 4);
+    let mut first = original.clone();
+    (TAMPERS[0].apply)(&mut first);
+    gw.tamper(4, first);
+    let feeder = App::start(sepolia_node(dir.path(), &gw, &[], true))
+        .await
+        .unwrap();
+    for tamper in &TAMPERS {
+        let before = refusals(&feeder, tamper.reason).await;
+        let mut answers = original.clone();
+        (tamper.apply)(&mut answers);
+        gw.tamper(4, answers);
+        eventually(
+            LIMIT,
+            &format!("{} refused as {}", tamper.what, tamper.reason),
+            || async { refusals(&feeder, tamper.reason).await > before },
+        )
+        .await;
+        assert_eq!(
+            head(&feeder),
+            Some(3),
+            "{}: block 4 must not be stored",
+            tamper.what
+        );
+    }
+    gw.untamper(4);
+    wait_head(&feeder, 7, "feeder after the real block 4 is back").await;
+    assert_sepolia_chain(&feeder, 7);
+    feeder.shutdown().await;
+}
+
+#[test]
+fn network_name_selects_the_starknet_preset_and_other_networks_need_a_chain_id() {
+    let c = Config::load(None, json!({"node": {"network": "sepolia"}})).unwrap();
+    assert_eq!(c.node.chain_kind(), ChainKind::Starknet);
+    assert_eq!(c.starknet_chain_id().as_deref(), Some("SN_SEPOLIA"));
+    assert_eq!(
+        c.feeder.gateway_url,
+        "https://feeder.alpha-sepolia.starknet.io/feeder_gateway"
+    );
+    let explicit =
+        json!({"node": {"network": "sepolia"}, "feeder": {"gateway_url": "http://gw:1"}});
+    let c = Config::load(None, explicit).unwrap();
+    assert_eq!(c.feeder.gateway_url, "http://gw:1", "an explicit URL wins");
+
+    let c = Config::load(None, json!({"node": {"network": "devnet"}})).unwrap();
+    assert_eq!(c.node.chain_kind(), ChainKind::Devnet);
+    assert_eq!(c.feeder.gateway_url, "http://127.0.0.1:9080");
+
+    let custom = json!({"node": {"network": "appchain", "chain": "starknet"}});
+    let err = Config::load(None, custom).unwrap_err().to_string();
+    assert!(err.contains("starknet.chain_id"), "{err}");
+    let custom = json!({"node": {"network": "appchain", "chain": "starknet"},
+        "starknet": {"chain_id": "SN_APPCHAIN"}});
+    let c = Config::load(None, custom).unwrap();
+    assert_eq!(c.starknet_chain_id().as_deref(), Some("SN_APPCHAIN"));
+    let long = json!({"node": {"chain": "starknet"}, "starknet": {"chain_id": "X".repeat(32)}});
+    let err = Config::load(None, long).unwrap_err().to_string();
+    assert!(err.contains("starknet.chain_id"), "{err}");
+}

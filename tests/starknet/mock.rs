@@ -1,0 +1,239 @@
+//! A loopback Starknet feeder gateway answering from the real fixture files in
+//! `tests/fixtures/starknet/`, with knobs for what the tests need: how far the chain has got, HTTP
+//! 429 bursts, and tampered answers for one block (the files on disk are never modified).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The three answers for one block, parsed (so tests can tamper with fields).
+#[derive(Clone, Debug)]
+pub struct Answers {
+    pub block: Value,
+    pub state_update: Value,
+    pub signature: Value,
+}
+
+/// The three answers as the files hold them, byte for byte.
+#[derive(Clone, Debug)]
+struct RawAnswers([Vec<u8>; 3]);
+
+fn raw_fixture(network: &str, n: u64) -> RawAnswers {
+    RawAnswers(["block", "state_update", "signature"].map(|kind| {
+        let path = fixtures_dir()
+            .join(network)
+            .join(kind)
+            .join(format!("{n}.json"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"))
+    }))
+}
+
+/// Reads `tests/fixtures/starknet/<network>/{block,state_update,signature}/<n>.json`.
+pub fn fixture(network: &str, n: u64) -> Answers {
+    let [block, state_update, signature] = raw_fixture(network, n)
+        .0
+        .map(|b| serde_json::from_slice(&b).unwrap());
+    Answers {
+        block,
+        state_update,
+        signature,
+    }
+}
+
+/// The sequencer key a fixture network's gateway answers `get_public_key` with.
+pub fn public_key(network: &str) -> String {
+    let path = fixtures_dir().join(network).join("public_key.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/starknet")
+}
+
+#[derive(Default)]
+struct Shared {
+    blocks: BTreeMap<u64, RawAnswers>,
+    /// Highest block the gateway has "produced" (served as latest; later ones are not found).
+    head: AtomicU64,
+    /// Answer this many of the next requests with 429.
+    throttle: AtomicU32,
+    /// Answers served with 429 so far.
+    throttled: AtomicU32,
+    /// Replacement answers for a block, while set.
+    tampered: Mutex<BTreeMap<u64, Answers>>,
+    key: String,
+}
+
+/// A running mock feeder gateway.
+#[derive(Clone)]
+pub struct MockGateway {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+}
+
+impl MockGateway {
+    /// Serves blocks `0..=last` of `network`'s fixtures; the chain starts at `head`.
+    pub async fn start(network: &str, last: u64, head: u64) -> MockGateway {
+        let blocks = (0..=last).map(|n| (n, raw_fixture(network, n))).collect();
+        let shared = Arc::new(Shared {
+            blocks,
+            head: AtomicU64::new(head),
+            key: public_key(network),
+            ..Shared::default()
+        });
+        let app = Router::new()
+            .route("/feeder_gateway/get_block", get(get_block))
+            .route("/feeder_gateway/get_state_update", get(get_state_update))
+            .route("/feeder_gateway/get_signature", get(get_signature))
+            .route("/feeder_gateway/get_public_key", get(get_public_key))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        MockGateway { shared, addr }
+    }
+
+    /// The base URL a feeder's `gateway_url` takes.
+    pub fn url(&self) -> String {
+        format!("http://{}/feeder_gateway", self.addr)
+    }
+
+    /// The chain grows to `head`.
+    pub fn set_head(&self, head: u64) {
+        self.shared.head.store(head, Ordering::SeqCst);
+    }
+
+    /// The next `n` requests get HTTP 429 with `Retry-After: 0`.
+    pub fn throttle(&self, n: u32) {
+        self.shared.throttle.store(n, Ordering::SeqCst);
+    }
+
+    /// How many 429s were served.
+    pub fn throttled(&self) -> u32 {
+        self.shared.throttled.load(Ordering::SeqCst)
+    }
+
+    /// Serves `answers` for block `n` instead of the fixture, until [`Self::untamper`].
+    pub fn tamper(&self, n: u64, answers: Answers) {
+        self.shared.tampered.lock().unwrap().insert(n, answers);
+    }
+
+    /// Serves the real fixture for block `n` again.
+    pub fn untamper(&self, n: u64) {
+        self.shared.tampered.lock().unwrap().remove(&n);
+    }
+}
+
+/// One answer: a tampered (re-serialised) value, or the fixture file's bytes unchanged.
+enum Answer {
+    Tampered(Value),
+    Original(Vec<u8>),
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        match self {
+            Answer::Tampered(v) => axum::Json(v).into_response(),
+            Answer::Original(bytes) => {
+                ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+            }
+        }
+    }
+}
+
+/// Which of the three answers an endpoint gives.
+#[derive(Clone, Copy)]
+enum Kind {
+    Block = 0,
+    StateUpdate = 1,
+    Signature = 2,
+}
+
+impl Kind {
+    fn pick(self, a: &Answers) -> &Value {
+        match self {
+            Kind::Block => &a.block,
+            Kind::StateUpdate => &a.state_update,
+            Kind::Signature => &a.signature,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct BlockQuery {
+    #[serde(rename = "blockNumber")]
+    block_number: String,
+    #[serde(rename = "headerOnly", default)]
+    header_only: Option<String>,
+}
+
+fn not_found(n: &str) -> Response {
+    let body = serde_json::json!({
+        "code": "StarknetErrorCode.BLOCK_NOT_FOUND",
+        "message": format!("Block number {n} was not found."),
+    });
+    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+}
+
+/// Resolves the query to one answer for a block, or the error response the real gateway gives.
+fn lookup(shared: &Shared, q: &BlockQuery, kind: Kind) -> Result<(u64, Answer), Response> {
+    if shared.throttle.load(Ordering::SeqCst) > 0 {
+        shared.throttle.fetch_sub(1, Ordering::SeqCst);
+        shared.throttled.fetch_add(1, Ordering::SeqCst);
+        let headers = [(header::RETRY_AFTER, "0")];
+        return Err((StatusCode::TOO_MANY_REQUESTS, headers, "slow down").into_response());
+    }
+    let head = shared.head.load(Ordering::SeqCst);
+    let n = match q.block_number.as_str() {
+        "latest" => head,
+        other => other.parse().map_err(|_| not_found(other))?,
+    };
+    if n > head {
+        return Err(not_found(&q.block_number));
+    }
+    if let Some(a) = shared.tampered.lock().unwrap().get(&n) {
+        return Ok((n, Answer::Tampered(kind.pick(a).clone())));
+    }
+    let raw = shared
+        .blocks
+        .get(&n)
+        .ok_or_else(|| not_found(&q.block_number))?;
+    Ok((n, Answer::Original(raw.0[kind as usize].clone())))
+}
+
+async fn get_block(State(s): State<Arc<Shared>>, Query(q): Query<BlockQuery>) -> Response {
+    match lookup(&s, &q, Kind::Block) {
+        Ok((n, answer)) if q.header_only.as_deref() == Some("true") => {
+            let block: Value = match answer {
+                Answer::Tampered(v) => v,
+                Answer::Original(bytes) => serde_json::from_slice(&bytes).unwrap(),
+            };
+            let head = serde_json::json!({ "block_hash": block["block_hash"], "block_number": n });
+            axum::Json(head).into_response()
+        }
+        Ok((_, answer)) => answer.into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn get_state_update(State(s): State<Arc<Shared>>, Query(q): Query<BlockQuery>) -> Response {
+    lookup(&s, &q, Kind::StateUpdate).map_or_else(|r| r, |(_, a)| a.into_response())
+}
+
+async fn get_signature(State(s): State<Arc<Shared>>, Query(q): Query<BlockQuery>) -> Response {
+    lookup(&s, &q, Kind::Signature).map_or_else(|r| r, |(_, a)| a.into_response())
+}
+
+async fn get_public_key(State(s): State<Arc<Shared>>) -> Response {
+    axum::Json(s.key.clone()).into_response()
+}
