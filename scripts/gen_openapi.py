@@ -129,8 +129,9 @@ schemas = {
               "properties": {"type": {"type": "string", "enum": [
                   "block_committed", "peer_connected", "peer_disconnected", "ban_added", "ban_removed",
                   "ban_expired", "peer_penalised", "peer_auto_banned"]}}},
-    "Chain": {"type": "object", "required": ["mode", "best_known", "lag_blocks", "sync_state"], "properties": {
+    "Chain": {"type": "object", "required": ["mode", "chain", "best_known", "lag_blocks", "sync_state"], "properties": {
         "mode": {"type": "string", "enum": ["relay", "feeder"]},
+        "chain": {"type": "string", "enum": ["devnet", "starknet"], "description": "Chain rules blocks are verified with."},
         "head": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["number", "hash"], "properties": {
             "number": {"type": "integer", "minimum": 0}, "hash": {"type": "string"}}}]},
         "best_known": {"type": "integer", "minimum": 0}, "lag_blocks": {"type": "integer", "minimum": 0},

@@ -38,6 +38,8 @@ use crate::store::BlockStore;
 /// What the API reads of the chain data path.
 #[derive(Clone)]
 pub struct ChainAccess {
+    /// The chain rules the network runs (devnet, starknet).
+    pub kind: crate::chain::ChainKind,
     /// The block store, absent on a relay without an upstream key.
     pub store: Option<BlockStore>,
     /// Highest block announced over gossip.

@@ -136,6 +136,7 @@ impl App {
             p2p: p2p.clone(),
             control: control.clone(),
             chain: ChainAccess {
+                kind: config.node.chain_kind(),
                 store: chain.store.clone(),
                 best_known: chain.best_known.clone(),
                 metrics: chain.metrics.clone(),

@@ -249,6 +249,7 @@ async fn feeder_chain_routes_and_block_events() {
     let (status, chain) = api.get("/api/v1/chain", Some(&read_token())).await;
     assert_eq!(status, 200, "{chain}");
     assert_eq!(chain["mode"], "feeder");
+    assert_eq!(chain["chain"], "devnet");
     assert!(chain["gateway_head"].as_u64().is_some(), "{chain}");
     assert!(chain["head"]["number"].as_u64().is_some(), "{chain}");
     let (status, block) = api.get("/api/v1/blocks/1", Some(&read_token())).await;

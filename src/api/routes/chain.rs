@@ -11,6 +11,8 @@ use crate::chain::{BlockNumber, Header};
 #[derive(Serialize)]
 pub struct ChainView {
     mode: &'static str,
+    /// The chain rules blocks are verified with: `devnet` or `starknet`.
+    chain: crate::chain::ChainKind,
     /// Last committed block number and hash; absent on an empty store.
     head: Option<HeadView>,
     /// Highest block announced (validly signed) over gossip.
@@ -41,6 +43,7 @@ pub async fn get_chain(State(st): State<ApiState>) -> Json<ChainView> {
     };
     Json(ChainView {
         mode: st.mode,
+        chain: st.chain.kind,
         head: head.map(|(number, hash)| HeadView {
             number,
             hash: hash.to_string(),
