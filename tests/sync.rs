@@ -8,12 +8,17 @@ mod fixtures;
 mod garbage;
 #[path = "sync/malicious.rs"]
 mod malicious;
+#[path = "starknet/mock.rs"]
+#[allow(dead_code)]
+mod mock;
 #[path = "sync/net.rs"]
 mod net;
 #[path = "sync/pipeline.rs"]
 mod pipeline;
 #[path = "sync/protocol.rs"]
 mod protocol;
+#[path = "sync/starknet.rs"]
+mod starknet;
 #[path = "sync/throughput.rs"]
 mod throughput;
 

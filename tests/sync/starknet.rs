@@ -1,0 +1,150 @@
+//! Real Sepolia blocks (the Starknet fixtures) served from a redb store and synced over P2P with
+//! the Starknet adapter, despite a relay serving a tampered transaction, event and state diff.
+
+use std::sync::Arc;
+
+use prometheus_client::registry::Registry;
+use serde_json::json;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use wharf::chain::starknet::StarknetAdapter;
+use wharf::chain::{Block, ChainAdapter};
+use wharf::store::{BlockStore, StoreMetrics};
+use wharf::sync::pipeline::SyncPipeline;
+use wharf::sync::{
+    ChainVerifier, MemorySource, PeerReport, SyncConfig, SyncMetrics, SyncServerConfig,
+};
+
+use crate::fixtures::{deadline, Recorder};
+use crate::mock::{fixture, public_key, Answers};
+use crate::net::Node;
+use crate::{serving, NETWORK};
+
+fn adapter() -> Arc<StarknetAdapter> {
+    let key = starknet_crypto::Felt::from_hex(&public_key("sepolia")).unwrap();
+    Arc::new(StarknetAdapter::new("SN_SEPOLIA", &key.to_bytes_be()).unwrap())
+}
+
+fn to_block(adapter: &StarknetAdapter, a: &Answers) -> Block {
+    let bytes = |v: &serde_json::Value| serde_json::to_vec(v).unwrap();
+    adapter
+        .block_from_gateway(
+            &bytes(&a.block),
+            &bytes(&a.state_update),
+            &bytes(&a.signature),
+        )
+        .unwrap()
+}
+
+/// Blocks 0..=7 of Sepolia, verified one after the other as a feeder would.
+fn sepolia(adapter: &StarknetAdapter) -> Vec<Block> {
+    let mut blocks: Vec<Block> = Vec::new();
+    for n in 0..=7 {
+        let block = to_block(adapter, &fixture("sepolia", n));
+        let parent = blocks.last().map(|b| &b.header);
+        adapter
+            .verify_block(&block, parent)
+            .expect("real block verifies");
+        blocks.push(block);
+    }
+    blocks
+}
+
+/// Block `n` with one field changed; returns the component index that changed.
+fn tampered(adapter: &StarknetAdapter, n: u64) -> (usize, Block) {
+    let mut a = fixture("sepolia", n);
+    let index = match n {
+        4 => {
+            a.block["transactions"][0]["calldata"][1] = json!("0x1234");
+            0
+        }
+        5 => {
+            a.block["transaction_receipts"][0]["events"][0]["data"][0] = json!("0x99");
+            2
+        }
+        _ => {
+            let diffs = a.state_update["state_diff"]["storage_diffs"]
+                .as_object_mut()
+                .unwrap();
+            diffs.values_mut().next().unwrap()[0]["value"] = json!("0x4242");
+            3
+        }
+    };
+    (index, to_block(adapter, &a))
+}
+
+/// A relay serving the honest blocks except a tampered transaction (block 4), event (block 5)
+/// and storage value (block 0).
+fn tampering_source(adapter: &StarknetAdapter, blocks: &[Block]) -> Arc<MemorySource> {
+    let source = MemorySource::default();
+    for b in blocks {
+        let mut bodies = b.bodies.clone();
+        if [0, 4, 5].contains(&b.header.number) {
+            let (index, bad) = tampered(adapter, b.header.number);
+            assert_ne!(
+                bodies[index], bad.bodies[index],
+                "tampering changes the bytes"
+            );
+            bodies[index] = bad.bodies[index].clone();
+        }
+        let [t, r, e, s] = bodies;
+        let header = adapter.encode_header(&b.header).into();
+        source.insert(b.header.number, [header, t, r, e, s]);
+    }
+    Arc::new(source)
+}
+
+fn open_store(dir: &tempfile::TempDir, adapter: Arc<dyn ChainAdapter>) -> BlockStore {
+    let metrics = StoreMetrics::register(&mut Registry::default());
+    BlockStore::open(dir.path(), adapter, metrics).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn syncs_sepolia_blocks_over_p2p_despite_a_tampering_relay() {
+    let starknet = adapter();
+    let dyn_adapter: Arc<dyn ChainAdapter> = starknet.clone();
+    let blocks = sepolia(&starknet);
+    let source_dir = tempfile::tempdir().unwrap();
+    let source = open_store(&source_dir, dyn_adapter.clone());
+    source.commit_batch(&blocks).unwrap();
+    let honest = serving(
+        Arc::new(source.clone()),
+        Recorder::new(),
+        SyncServerConfig::default(),
+    )
+    .await
+    .0;
+    let bad_source = tampering_source(&starknet, &blocks);
+    let bad = serving(bad_source, Recorder::new(), SyncServerConfig::default())
+        .await
+        .0;
+    let client = Node::spawn(&[&honest, &bad]).await;
+
+    let target_dir = tempfile::tempdir().unwrap();
+    let target = Arc::new(open_store(&target_dir, dyn_adapter.clone()));
+    let recorder = Recorder::new();
+    let mut pipeline = SyncPipeline::new(
+        client.control.clone(),
+        NETWORK,
+        Arc::new(ChainVerifier(dyn_adapter)),
+        target.clone(),
+        recorder.clone(),
+        SyncMetrics::register(&mut Registry::default()),
+        SyncConfig::default(),
+    );
+    let (_tx, peers) = watch::channel(vec![bad.peer, honest.peer]);
+    let synced = tokio::time::timeout(
+        deadline(),
+        pipeline.sync_to(7, &peers, &CancellationToken::new()),
+    )
+    .await;
+    assert_eq!(synced.expect("sync within the deadline").unwrap(), 7);
+    for n in 0..=7 {
+        assert_eq!(
+            target.block(n).unwrap(),
+            source.block(n).unwrap(),
+            "block {n}"
+        );
+    }
+    recorder.wait_for(bad.peer, PeerReport::InvalidData).await;
+}
