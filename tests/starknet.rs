@@ -99,6 +99,20 @@ async fn feeder_verifies_sepolia_and_a_joining_relay_syncs_and_verifies_it_over_
     feeder.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_api_key_is_sent_as_x_throttling_bypass() {
+    let gw = MockGateway::start("sepolia", 2, 2).await;
+    gw.throttle(u32::MAX);
+    gw.accept_bypass_key("s3cret");
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = sepolia_node(dir.path(), &gw, &[], true);
+    cfg.feeder.gateway_api_key = Some(wharf::config::Secret::new("s3cret"));
+    let feeder = App::start(cfg).await.unwrap();
+    wait_head(&feeder, 2, "feeder with the API key").await;
+    assert_eq!(gw.throttled(), 0, "no request went without the key");
+    feeder.shutdown().await;
+}
+
 /// One way to tamper with block 4's answers, and the reason it must be refused with.
 struct Tamper {
     what: &'static str,

@@ -78,9 +78,19 @@ pub struct GatewayClient {
 impl GatewayClient {
     /// A client with the configured timeouts.
     pub fn new(cfg: &FeederConfig) -> Result<Self, FetchError> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(key) = &cfg.gateway_api_key {
+            let mut value = reqwest::header::HeaderValue::from_str(key.expose()).map_err(|_| {
+                FetchError::Garbage("feeder.gateway_api_key is not a valid header value".into())
+            })?;
+            value.set_sensitive(true);
+            headers.insert("x-throttling-bypass", value);
+        }
         let http = reqwest::Client::builder()
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.request_timeout)
+            .user_agent(concat!("wharf/", env!("CARGO_PKG_VERSION")))
+            .default_headers(headers)
             .build()
             .map_err(FetchError::Body)?;
         let base = cfg.gateway_url.trim_end_matches('/').to_string();

@@ -17,6 +17,10 @@ pub struct FeederConfig {
     /// only) fetch it on first start and pin it there (trust on first use, logged as a warning).
     /// Relays that sync over P2P verify with this key too.
     pub gateway_public_key: Option<String>,
+    /// Sent as `X-Throttling-Bypass` on every gateway request (the Starknet feeder gateway's API
+    /// key, as pathfinder's `--gateway-api-key` and juno's `--gw-api-key`). Default none.
+    /// Env: `WHARF_FEEDER__GATEWAY_API_KEY`.
+    pub gateway_api_key: Option<crate::config::Secret>,
     /// How often to ask for the gateway head once caught up (humantime). Default `500ms`.
     #[serde(with = "humantime_serde")]
     pub poll_interval: Duration,
@@ -49,6 +53,7 @@ impl Default for FeederConfig {
             enabled: false,
             gateway_url: "http://127.0.0.1:9080".into(),
             gateway_public_key: None,
+            gateway_api_key: None,
             poll_interval: Duration::from_millis(500),
             fetch_concurrency: 8,
             batch_size: 64,

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -69,6 +69,8 @@ struct Shared {
     throttle: AtomicU32,
     /// Answers served with 429 so far.
     throttled: AtomicU32,
+    /// An `X-Throttling-Bypass` value that is never throttled.
+    bypass: Mutex<Option<String>>,
     /// Replacement answers for a block, while set.
     tampered: Mutex<BTreeMap<u64, Answers>>,
     key: String,
@@ -116,6 +118,11 @@ impl MockGateway {
     /// The next `n` requests get HTTP 429 with `Retry-After: 0`.
     pub fn throttle(&self, n: u32) {
         self.shared.throttle.store(n, Ordering::SeqCst);
+    }
+
+    /// Requests carrying `X-Throttling-Bypass: key` are never throttled.
+    pub fn accept_bypass_key(&self, key: &str) {
+        *self.shared.bypass.lock().unwrap() = Some(key.to_string());
     }
 
     /// How many 429s were served.
@@ -186,8 +193,17 @@ fn not_found(n: &str) -> Response {
 }
 
 /// Resolves the query to one answer for a block, or the error response the real gateway gives.
-fn lookup(shared: &Shared, q: &BlockQuery, kind: Kind) -> Result<(u64, Answer), Response> {
-    if shared.throttle.load(Ordering::SeqCst) > 0 {
+fn lookup(
+    shared: &Shared,
+    headers: &HeaderMap,
+    q: &BlockQuery,
+    kind: Kind,
+) -> Result<(u64, Answer), Response> {
+    let bypass = headers
+        .get("x-throttling-bypass")
+        .and_then(|v| v.to_str().ok());
+    let exempt = bypass.is_some() && bypass == shared.bypass.lock().unwrap().as_deref();
+    if !exempt && shared.throttle.load(Ordering::SeqCst) > 0 {
         shared.throttle.fetch_sub(1, Ordering::SeqCst);
         shared.throttled.fetch_add(1, Ordering::SeqCst);
         let headers = [(header::RETRY_AFTER, "0")];
@@ -211,8 +227,12 @@ fn lookup(shared: &Shared, q: &BlockQuery, kind: Kind) -> Result<(u64, Answer), 
     Ok((n, Answer::Original(raw.0[kind as usize].clone())))
 }
 
-async fn get_block(State(s): State<Arc<Shared>>, Query(q): Query<BlockQuery>) -> Response {
-    match lookup(&s, &q, Kind::Block) {
+async fn get_block(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<BlockQuery>,
+) -> Response {
+    match lookup(&s, &headers, &q, Kind::Block) {
         Ok((n, answer)) if q.header_only.as_deref() == Some("true") => {
             let block: Value = match answer {
                 Answer::Tampered(v) => v,
@@ -226,12 +246,20 @@ async fn get_block(State(s): State<Arc<Shared>>, Query(q): Query<BlockQuery>) ->
     }
 }
 
-async fn get_state_update(State(s): State<Arc<Shared>>, Query(q): Query<BlockQuery>) -> Response {
-    lookup(&s, &q, Kind::StateUpdate).map_or_else(|r| r, |(_, a)| a.into_response())
+async fn get_state_update(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<BlockQuery>,
+) -> Response {
+    lookup(&s, &headers, &q, Kind::StateUpdate).map_or_else(|r| r, |(_, a)| a.into_response())
 }
 
-async fn get_signature(State(s): State<Arc<Shared>>, Query(q): Query<BlockQuery>) -> Response {
-    lookup(&s, &q, Kind::Signature).map_or_else(|r| r, |(_, a)| a.into_response())
+async fn get_signature(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<BlockQuery>,
+) -> Response {
+    lookup(&s, &headers, &q, Kind::Signature).map_or_else(|r| r, |(_, a)| a.into_response())
 }
 
 async fn get_public_key(State(s): State<Arc<Shared>>) -> Response {
