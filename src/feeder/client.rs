@@ -79,7 +79,11 @@ impl GatewayClient {
     /// A client with the configured timeouts.
     pub fn new(cfg: &FeederConfig) -> Result<Self, FetchError> {
         let mut headers = reqwest::header::HeaderMap::new();
-        if let Some(key) = &cfg.gateway_api_key {
+        let key = cfg
+            .gateway_api_key
+            .as_ref()
+            .filter(|k| !k.expose().is_empty());
+        if let Some(key) = key {
             let mut value = reqwest::header::HeaderValue::from_str(key.expose()).map_err(|_| {
                 FetchError::Garbage("feeder.gateway_api_key is not a valid header value".into())
             })?;
