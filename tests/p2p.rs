@@ -2,6 +2,8 @@
 
 mod common;
 
+#[path = "p2p/circuit.rs"]
+mod circuit;
 #[path = "p2p/discovery.rs"]
 mod discovery;
 #[path = "p2p/gossip.rs"]
