@@ -6,6 +6,7 @@
 //! [`Control::penalise`] on misbehaviour.
 
 pub mod ban;
+mod cache;
 pub mod config;
 pub mod event;
 pub mod index;
@@ -19,6 +20,7 @@ mod service;
 mod tasks;
 
 pub use ban::{Ban, BanFilter, BanKind, BanPage, BanTarget, Expiry, NewBan};
+pub use cache::CACHE_FILE;
 pub use config::ControlConfig;
 pub use event::ControlEvent;
 pub use index::Gatekeeper;

@@ -79,6 +79,7 @@ impl Inner {
         if records.is_empty() && events.is_empty() {
             return Ok(());
         }
+        self.cache_dirty.notify_one();
         let res = self
             .op("save_scores", self.store.save_scores(&records, &events))
             .await;

@@ -267,6 +267,19 @@ impl ScoreBook {
             .collect()
     }
 
+    /// Every score as last changed (undecayed), for the local cache.
+    pub(crate) fn records(&self) -> Vec<ScoreRecord> {
+        let book = self.lock();
+        book.peers
+            .iter()
+            .map(|(p, e)| ScoreRecord {
+                peer: *p,
+                score: e.score,
+                updated_at: e.at,
+            })
+            .collect()
+    }
+
     /// Forgets a peer's score and history.
     pub(crate) fn reset(&self, peer: &PeerId) {
         let mut book = self.lock();

@@ -13,10 +13,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::ban::{Ban, BanFilter, BanKind, BanPage, BanRecord, NewBan};
+use super::cache::{self, CachedScore, Snapshot, CACHE_FILE};
 use super::index::{Gatekeeper, IndexWriter};
 use super::metrics::ControlMetrics;
-use super::score::ScoreBook;
-use super::store::{open_store, ControlStore, StoreError};
+use super::score::{ScoreBook, ScoreRecord};
+use super::store::{open_store, ActiveBans, ControlStore, PgStore, StoreError};
 use super::{ControlConfig, ControlError, ControlEvent};
 
 /// Capacity of the event broadcast; slow subscribers see `Lagged` rather than grow memory.
@@ -40,6 +41,8 @@ pub(super) struct Inner {
     pub(super) tracker: TaskTracker,
     /// Wakes the sync loop when the index changed, so it reschedules the expiry sweep.
     pub(super) index_changed: Notify,
+    /// Wakes the cache writer when bans or scores changed.
+    pub(super) cache_dirty: Notify,
     /// Bans version of the last full reload; a reconcile finding the same version skips it.
     synced: AtomicI64,
     /// Next id for a provisional (not yet stored) automatic ban; counts down from -1.
@@ -86,13 +89,33 @@ impl Control {
         tokio::fs::create_dir_all(data_dir)
             .await
             .map_err(ControlError::DataDir)?;
-        let store = open_store(cfg, data_dir).await?;
-        let active = store.active_bans(Utc::now()).await?;
+        let cached = cfg
+            .database_url
+            .as_ref()
+            .and_then(|_| cache::load(data_dir));
+        let start = match load_store(cfg, data_dir).await {
+            Ok(start) => start,
+            Err(e) if e.is_unavailable() => degraded_start(cfg, cached.as_ref(), e)?,
+            Err(e) => return Err(e.into()),
+        };
+        let Start {
+            store,
+            active,
+            scores,
+            healthy,
+        } = start;
+        let cached = cached.unwrap_or_default();
+        let (scores, newer) = cache::merge_scores(scores, cached.score_records());
+        let scores = ScoreBook::new(cfg, scores);
+        scores.restore(&newer, Vec::new());
+        let provisional = unpersisted(&cached, &active);
         let synced = AtomicI64::new(active.version);
-        let scores = ScoreBook::new(cfg, store.load_scores().await?);
         let gate = Gatekeeper::default();
         let index = IndexWriter::new(gate.shared());
-        index.replace_all(active.bans, Utc::now(), 0);
+        let mut bans = active.bans;
+        bans.extend(provisional.iter().cloned());
+        index.replace_all(bans, Utc::now(), 0);
+        let lowest = provisional.iter().map(|b| b.id).min().unwrap_or(0);
         let inner = Arc::new(Inner {
             cfg: cfg.clone(),
             store,
@@ -102,18 +125,34 @@ impl Control {
             scores,
             events: broadcast::channel(EVENT_CAPACITY).0,
             metrics,
-            healthy: AtomicBool::new(true),
+            healthy: AtomicBool::new(healthy),
             cancel,
             tracker: tracker.clone(),
             index_changed: Notify::new(),
+            cache_dirty: Notify::new(),
             synced,
-            next_provisional: AtomicI64::new(-1),
+            next_provisional: AtomicI64::new(lowest.min(0) - 1),
         });
         inner.metrics.set_active(inner.index.counts());
         let (tx, rx) = mpsc::channel(FEED_CAPACITY);
         inner.store.spawn_feed(tx, inner.cancel.clone(), tracker);
         tracker.spawn(super::tasks::sync_loop(inner.clone(), rx));
         tracker.spawn(super::tasks::flush_loop(inner.clone()));
+        for ban in provisional {
+            let rec = BanRecord {
+                target: ban.target,
+                reason: ban.reason,
+                created_by: ban.created_by,
+                created_at: ban.created_at,
+                expires_at: ban.expires_at,
+            };
+            tracker.spawn(super::tasks::persist_auto_ban(inner.clone(), ban.id, rec));
+        }
+        if cfg.database_url.is_some() {
+            let dir = data_dir.to_path_buf();
+            tracker.spawn(cache::cache_loop(inner.clone(), dir));
+            inner.cache_dirty.notify_one();
+        }
         Ok(Control { inner })
     }
 
@@ -218,7 +257,77 @@ impl Control {
     }
 }
 
+/// What the control plane starts from.
+struct Start {
+    store: Box<dyn ControlStore>,
+    active: ActiveBans,
+    scores: Vec<ScoreRecord>,
+    healthy: bool,
+}
+
+async fn load_store(cfg: &ControlConfig, data_dir: &Path) -> Result<Start, StoreError> {
+    let store = open_store(cfg, data_dir).await?;
+    let active = store.active_bans(Utc::now()).await?;
+    let scores = store.load_scores().await?;
+    Ok(Start {
+        store,
+        active,
+        scores,
+        healthy: true,
+    })
+}
+
+/// Postgres is down at start: with a cache from an earlier run, start from it (every ban it
+/// knew is enforced, writes answer 503) on a lazy connection that catches up when the database
+/// is back; without one there is nothing safe to enforce, so the start fails.
+fn degraded_start(
+    cfg: &ControlConfig,
+    cached: Option<&Snapshot>,
+    error: StoreError,
+) -> Result<Start, ControlError> {
+    let (Some(url), Some(cached)) = (&cfg.database_url, cached) else {
+        return Err(error.into());
+    };
+    tracing::error!(%error, bans = cached.bans.len(), scores = cached.scores.len(), file = CACHE_FILE,
+        "CONTROL STORE DOWN AT START: enforcing the cached bans; ban writes answer 503 until the database is back");
+    let bans = cached.bans.iter().filter(|b| b.id > 0).cloned().collect();
+    Ok(Start {
+        store: Box::new(PgStore::lazy(url, cfg)?),
+        active: ActiveBans {
+            bans,
+            version: cached.version,
+        },
+        scores: Vec::new(),
+        healthy: false,
+    })
+}
+
+/// Automatic bans the last run enforced but had not yet written to the store.
+fn unpersisted(cached: &Snapshot, active: &ActiveBans) -> Vec<Ban> {
+    let now = Utc::now();
+    let stored = |b: &Ban| active.bans.iter().any(|s| s.target == b.target);
+    cached
+        .bans
+        .iter()
+        .filter(|b| b.id < 0 && b.is_active_at(now) && !stored(b))
+        .cloned()
+        .collect()
+}
+
 impl Inner {
+    /// What the local cache holds: the active bans and every score.
+    pub(super) fn cache_snapshot(&self) -> Snapshot {
+        let (bans, _) = self
+            .index
+            .active_page(None, Utc::now(), 0, usize::MAX, Ban::clone);
+        let scores = self.scores.records();
+        Snapshot {
+            version: self.synced.load(Ordering::Relaxed),
+            bans,
+            scores: scores.iter().map(CachedScore::from).collect(),
+        }
+    }
+
     /// Runs a store operation, counting it and tracking store health.
     pub(super) async fn op<T>(
         &self,
@@ -242,6 +351,7 @@ impl Inner {
         }
         self.metrics.set_active(self.index.counts());
         self.index_changed.notify_one();
+        self.cache_dirty.notify_one();
         for event in events {
             let _ = self.events.send(event);
         }

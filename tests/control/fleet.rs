@@ -109,3 +109,75 @@ async fn database_outage_loses_nothing_and_enforcement_continues() {
     b.stop().await;
     env.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_restart_during_an_outage_enforces_the_cached_bans_and_catches_up() {
+    let Some(env) = Env::new(Backend::Postgres).await else {
+        return;
+    };
+    let cfg = env.config();
+    let first = env.start(&cfg).await;
+    let kept = first.control.add_ban(new_ban("203.0.113.7")).await.unwrap();
+    let peer = libp2p::PeerId::random();
+    first
+        .control
+        .penalise(peer, None, wharf::control::ScoreEvent::Malformed);
+    first.stop().await;
+    assert!(env.dir.path().join(wharf::control::CACHE_FILE).exists());
+
+    env.outage().await;
+    let second = env.start(&cfg).await;
+    assert!(
+        second.control.gatekeeper().is_ip_banned(ip("203.0.113.7")),
+        "the cached ban is enforced while the database is down"
+    );
+    assert!(!second.control.store_healthy());
+    assert!(
+        second.control.score(&peer).is_some(),
+        "the cached score is kept"
+    );
+    let write = second.control.add_ban(new_ban("203.0.113.8")).await;
+    assert!(
+        matches!(write, Err(ControlError::StoreUnavailable(_))),
+        "{write:?}"
+    );
+
+    env.recover().await;
+    let after = eventually(15 * SEC, || async {
+        second.control.add_ban(new_ban("203.0.113.8")).await.ok()
+    })
+    .await;
+    second.control.reconcile().await.unwrap();
+    assert!(second.control.store_healthy());
+    let page = second
+        .control
+        .list_bans(&BanFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(page.bans, vec![kept, after]);
+    second.stop().await;
+    env.cleanup().await;
+}
+
+#[tokio::test]
+async fn without_a_cache_a_database_down_at_first_start_fails_the_start() {
+    let Some(env) = Env::new(Backend::Postgres).await else {
+        return;
+    };
+    env.outage().await;
+    let mut registry = prometheus_client::registry::Registry::default();
+    let opened = wharf::control::Control::open(
+        &env.config(),
+        env.dir.path(),
+        &mut registry,
+        tokio_util::sync::CancellationToken::new(),
+        &tokio_util::task::TaskTracker::new(),
+    )
+    .await;
+    assert!(
+        matches!(opened, Err(ControlError::StoreUnavailable(_))),
+        "nothing safe to enforce: {opened:?}"
+    );
+    env.recover().await;
+    env.cleanup().await;
+}

@@ -32,7 +32,7 @@ pub enum StoreError {
     Database(#[source] sqlx::Error),
     /// Applying the embedded migrations failed.
     #[error("control store migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     /// A stored row does not parse (e.g. a target written by a newer version).
     #[error("control store row {id} is invalid: {reason}")]
     Corrupt {
@@ -54,6 +54,21 @@ impl From<sqlx::Error> for StoreError {
                 StoreError::Unavailable(e)
             }
             e => StoreError::Database(e),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    /// A migration that could not reach the database is an outage, not a broken migration.
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        match e {
+            sqlx::migrate::MigrateError::Execute(inner) => match StoreError::from(inner) {
+                StoreError::Database(inner) => {
+                    StoreError::Migrate(sqlx::migrate::MigrateError::Execute(inner))
+                }
+                other => other,
+            },
+            e => StoreError::Migrate(e),
         }
     }
 }

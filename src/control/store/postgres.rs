@@ -2,6 +2,8 @@
 //! NOTIFY every change so the fleet stays in step (see `pg_feed`).
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -26,6 +28,8 @@ const BAN_COLUMNS: &str = "id, target, reason, created_by, created_at, expires_a
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    /// False when opened while the database was down: migrations run on the first round trip.
+    migrated: Arc<AtomicBool>,
 }
 
 fn ban(row: &PgRow) -> Result<Ban, StoreError> {
@@ -39,6 +43,14 @@ fn ban(row: &PgRow) -> Result<Ban, StoreError> {
     )
 }
 
+fn pool_options(cfg: &ControlConfig) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(cfg.max_connections.max(1))
+        .acquire_timeout(cfg.store_timeout)
+        .idle_timeout(Some(Duration::from_secs(300)))
+        .test_before_acquire(true)
+}
+
 fn bans(rows: &[PgRow]) -> Result<Vec<Ban>, StoreError> {
     rows.iter().map(ban).collect()
 }
@@ -46,15 +58,32 @@ fn bans(rows: &[PgRow]) -> Result<Vec<Ban>, StoreError> {
 impl PgStore {
     /// Connects lazily-tolerant (the pool retries on use) and applies the migrations.
     pub async fn connect(url: &str, cfg: &ControlConfig) -> Result<PgStore, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(cfg.max_connections.max(1))
-            .acquire_timeout(cfg.store_timeout)
-            .idle_timeout(Some(Duration::from_secs(300)))
-            .test_before_acquire(true)
-            .connect(url)
-            .await?;
+        let pool = pool_options(cfg).connect(url).await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            migrated: Arc::new(AtomicBool::new(true)),
+        })
+    }
+
+    /// A store for a database that is down now: nothing is connected until first use, and the
+    /// migrations run on the first successful bans-version round trip (every reconcile makes one).
+    pub fn lazy(url: &str, cfg: &ControlConfig) -> Result<PgStore, StoreError> {
+        let pool = pool_options(cfg).connect_lazy(url)?;
+        Ok(PgStore {
+            pool,
+            migrated: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    async fn ensure_migrated(&self) -> Result<(), StoreError> {
+        if !self.migrated.load(Ordering::Acquire) {
+            sqlx::migrate!("migrations/postgres")
+                .run(&self.pool)
+                .await?;
+            self.migrated.store(true, Ordering::Release);
+        }
+        Ok(())
     }
 
     /// The underlying pool (tests use it to inspect connections).
@@ -208,6 +237,7 @@ impl ControlStore for PgStore {
     }
 
     async fn bans_version(&self) -> Result<i64, StoreError> {
+        self.ensure_migrated().await?;
         let sql = "SELECT bans_version FROM control_meta";
         Ok(sqlx::query_scalar(sql).fetch_one(&self.pool).await?)
     }
