@@ -74,7 +74,7 @@ mod tests;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-pub use felt::{felt_hex, parse_felt, Felt};
+pub use felt::{felt_hex, parse_felt, Felt, F as HexFelt};
 pub use header::{GasPrice, L1DaMode, StarknetHeader};
 pub use version::Version;
 
@@ -152,6 +152,13 @@ impl StarknetAdapter {
         let h = StarknetHeader::from_header(header)?;
         let v = h.validate()?;
         Ok((h, v))
+    }
+
+    /// Parses the header and every component the way verification does, without hashing:
+    /// a structural check (the benchmark uses it to tell parsing time from hashing time).
+    pub fn parse_block(&self, block: &Block) -> Result<(), VerifyError> {
+        self.starknet_header(&block.header)?;
+        bodies::parse_only(&block.bodies)
     }
 
     /// The Starknet block hash as a felt; `Malformed` if the header is not Starknet's.
