@@ -62,6 +62,22 @@ pub enum VerifyError {
         /// Height found in the header.
         actual: BlockNumber,
     },
+    /// A transaction's stated hash differs from the hash recomputed from its fields
+    /// (Starknet: wrong fields, or a transaction of another chain id).
+    #[error("transaction {index} does not hash to its stated transaction hash")]
+    TransactionHash {
+        /// Position of the transaction in the block.
+        index: u32,
+    },
+    /// A receipt or event entry does not belong to the block's transaction at its
+    /// position (another transaction hash or index).
+    #[error("{component} entry {index} does not reference the block's transaction {index}")]
+    TransactionLink {
+        /// The component holding the stray entry.
+        component: Component,
+        /// Position of the entry.
+        index: u32,
+    },
 }
 
 impl VerifyError {
@@ -75,6 +91,8 @@ impl VerifyError {
             VerifyError::BadSignature => "bad_signature",
             VerifyError::ParentMismatch { .. } => "parent_mismatch",
             VerifyError::WrongNumber { .. } => "wrong_number",
+            VerifyError::TransactionHash { .. } => "transaction_hash_mismatch",
+            VerifyError::TransactionLink { .. } => "transaction_link_mismatch",
         }
     }
 

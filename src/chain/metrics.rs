@@ -115,7 +115,7 @@ impl ChainMetrics {
 }
 
 /// Every `reason` of `wharf_verification_failures_total` (`VerifyError::reason`).
-const VERIFY_REASONS: [&str; 7] = [
+const VERIFY_REASONS: [&str; 9] = [
     "malformed",
     "commitment_mismatch",
     "count_mismatch",
@@ -123,6 +123,8 @@ const VERIFY_REASONS: [&str; 7] = [
     "bad_signature",
     "parent_mismatch",
     "wrong_number",
+    "transaction_hash_mismatch",
+    "transaction_link_mismatch",
 ];
 
 /// Every `kind` of `wharf_gateway_errors_total`.
