@@ -33,8 +33,10 @@ pub struct ChainPath {
     pub adapter: Option<Arc<dyn ChainAdapter>>,
     /// Verified blocks; `None` without an adapter.
     pub store: Option<BlockStore>,
-    /// Highest block number announced (validly signed) over gossip.
+    /// Highest block number announced (validly signed) over gossip or by a peer's head.
     pub best_known: watch::Receiver<BlockNumber>,
+    /// Raises `best_known` (see [`raise_best`]).
+    pub best_tx: Arc<watch::Sender<BlockNumber>>,
     pub metrics: ChainMetrics,
 }
 
@@ -84,6 +86,7 @@ pub async fn start(
     }
     let (best_tx, best_known) =
         watch::channel(store.as_ref().and_then(|s| s.head()).map_or(0, |h| h.0));
+    let best_tx = Arc::new(best_tx);
     if let (true, Some(r), Some(a), Some(s)) = (config.feeder.enabled, &rules, &adapter, &store) {
         let deps = FeederDeps {
             adapter: a.clone(),
@@ -102,13 +105,14 @@ pub async fn start(
     let judge = Judge {
         adapter: adapter.clone(),
         store: store.clone(),
-        best: best_tx,
+        best: best_tx.clone(),
     };
     tracker.spawn(validate(gossip, p2p.clone(), judge, cancel.clone()));
     Ok(ChainPath {
         adapter,
         store,
         best_known,
+        best_tx,
         metrics,
     })
 }
@@ -233,7 +237,18 @@ async fn report_commits(
 struct Judge {
     adapter: Option<Arc<dyn ChainAdapter>>,
     store: Option<BlockStore>,
-    best: watch::Sender<BlockNumber>,
+    best: Arc<watch::Sender<BlockNumber>>,
+}
+
+/// Raises the best known block number to `number` if it is higher.
+pub fn raise_best(best: &watch::Sender<BlockNumber>, number: BlockNumber) {
+    best.send_if_modified(|b| {
+        let newer = number > *b;
+        if newer {
+            *b = number;
+        }
+        newer
+    });
 }
 
 impl Judge {
@@ -250,13 +265,7 @@ impl Judge {
             return self.reject(msg, &e.to_string());
         }
         let local = self.store.as_ref().and_then(|s| s.head()).map(|h| h.0);
-        self.best.send_if_modified(|b| {
-            let newer = header.number > *b;
-            if newer {
-                *b = header.number;
-            }
-            newer
-        });
+        raise_best(&self.best, header.number);
         match local {
             Some(n) if header.number <= n => Verdict::Ignore,
             _ => Verdict::Accept,

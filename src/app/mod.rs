@@ -11,6 +11,7 @@ use tokio_util::task::TaskTracker;
 
 mod chain;
 mod control;
+mod heads;
 mod sync;
 
 use crate::api::{self, ApiDeps, ApiState, ChainAccess, Keyring};
@@ -129,6 +130,7 @@ impl App {
                 control: control.clone(),
                 metrics: sync_metrics,
                 best_known: chain.best_known.clone(),
+                best_tx: chain.best_tx.clone(),
             };
             sync::spawn(&config, deps, &cancel, &tracker)?;
         }

@@ -26,6 +26,8 @@ pub struct SyncDeps {
     pub control: Control,
     pub metrics: SyncMetrics,
     pub best_known: watch::Receiver<BlockNumber>,
+    /// Raised by the heads peers report.
+    pub best_tx: Arc<watch::Sender<BlockNumber>>,
 }
 
 /// Starts serving, and (not in feeder mode) following the best announced head.
@@ -44,7 +46,9 @@ pub fn spawn(
         config.sync.server.clone(),
     );
     server.spawn(&mut deps.p2p.stream_control(), tracker, cancel.clone())?;
+    super::heads::serve(config, &deps, tracker, cancel)?;
     if !config.feeder.enabled {
+        super::heads::discover(config, &deps, tracker, cancel);
         tracker.spawn(follow(network, config.sync.clone(), deps, cancel.clone()));
     }
     Ok(())

@@ -7,6 +7,7 @@
 pub mod bridge;
 pub mod client;
 pub mod config;
+pub mod head;
 pub mod limits;
 pub mod metrics;
 pub mod pipeline;
@@ -30,6 +31,7 @@ use proto::{sync_response::Message as Body, Fin, FinReason, Item, SyncResponse};
 pub use bridge::{ChainVerifier, CheckedHeader};
 pub use client::{fetch, FetchError};
 pub use config::{FetchConfig, PipelineConfig, SyncConfig, SyncServerConfig};
+pub use head::{ask_head, head_protocol_id, serve_head, HeadError, HeadSource};
 pub use metrics::SyncMetrics;
 pub use pipeline::{BlockSink, BlockVerifier, PipelineError, SyncPipeline, VerifiedBlock};
 pub use report::{NoopReporter, PeerReport, PeerReporter};

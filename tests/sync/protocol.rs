@@ -244,3 +244,46 @@ async fn refuses_streams_beyond_the_per_peer_concurrency_limit() {
         .await;
     drop(idle);
 }
+
+#[tokio::test]
+async fn the_head_protocol_answers_the_newest_header_or_nothing() {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+    use tokio_util::sync::CancellationToken;
+    use tokio_util::task::TaskTracker;
+    use wharf::sync::{ask_head, serve_head, HeadError, HeadSource};
+
+    let mut server = Node::spawn(&[]).await;
+    let head: Arc<Mutex<Option<Bytes>>> = Arc::default();
+    let shared = head.clone();
+    let source: HeadSource = Arc::new(move || shared.lock().unwrap().clone());
+    let t = Duration::from_secs(5);
+    let tracker = TaskTracker::new();
+    serve_head(
+        &mut server.control,
+        NETWORK,
+        source,
+        t,
+        &tracker,
+        CancellationToken::new(),
+    )
+    .unwrap();
+    let mut client = Node::spawn(&[&server]).await;
+
+    let none = ask_head(&mut client.control, server.peer, NETWORK, t).await;
+    assert_eq!(none.unwrap(), None, "no block yet");
+    *head.lock().unwrap() = Some(Bytes::from_static(b"signed header bytes"));
+    let some = ask_head(&mut client.control, server.peer, NETWORK, t).await;
+    assert_eq!(
+        some.unwrap(),
+        Some(Bytes::from_static(b"signed header bytes"))
+    );
+    *head.lock().unwrap() = Some(Bytes::from(vec![7u8; wharf::sync::head::MAX_HEAD_SIZE + 1]));
+    let big = ask_head(&mut client.control, server.peer, NETWORK, t).await;
+    assert!(
+        matches!(big, Err(HeadError::Wire(_))),
+        "oversized head refused: {big:?}"
+    );
+    let other = ask_head(&mut client.control, server.peer, "othernet", t).await;
+    assert!(matches!(other, Err(HeadError::Open(_))), "{other:?}");
+}
