@@ -184,12 +184,32 @@ struct BlockQuery {
     header_only: Option<String>,
 }
 
-fn not_found(n: &str) -> Response {
-    let body = serde_json::json!({
-        "code": "StarknetErrorCode.BLOCK_NOT_FOUND",
-        "message": format!("Block number {n} was not found."),
-    });
-    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+/// Why a block query is not answered with data.
+enum Refusal {
+    NotFound(String),
+    Throttled,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::NotFound(n) => {
+                let body = serde_json::json!({
+                    "code": "StarknetErrorCode.BLOCK_NOT_FOUND",
+                    "message": format!("Block number {n} was not found."),
+                });
+                (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+            }
+            Refusal::Throttled => {
+                let headers = [(header::RETRY_AFTER, "0")];
+                (StatusCode::TOO_MANY_REQUESTS, headers, "slow down").into_response()
+            }
+        }
+    }
+}
+
+fn not_found(n: &str) -> Refusal {
+    Refusal::NotFound(n.to_string())
 }
 
 /// Resolves the query to one answer for a block, or the error response the real gateway gives.
@@ -198,7 +218,7 @@ fn lookup(
     headers: &HeaderMap,
     q: &BlockQuery,
     kind: Kind,
-) -> Result<(u64, Answer), Response> {
+) -> Result<(u64, Answer), Refusal> {
     let bypass = headers
         .get("x-throttling-bypass")
         .and_then(|v| v.to_str().ok());
@@ -206,8 +226,7 @@ fn lookup(
     if !exempt && shared.throttle.load(Ordering::SeqCst) > 0 {
         shared.throttle.fetch_sub(1, Ordering::SeqCst);
         shared.throttled.fetch_add(1, Ordering::SeqCst);
-        let headers = [(header::RETRY_AFTER, "0")];
-        return Err((StatusCode::TOO_MANY_REQUESTS, headers, "slow down").into_response());
+        return Err(Refusal::Throttled);
     }
     let head = shared.head.load(Ordering::SeqCst);
     let n = match q.block_number.as_str() {
@@ -242,7 +261,7 @@ async fn get_block(
             axum::Json(head).into_response()
         }
         Ok((_, answer)) => answer.into_response(),
-        Err(r) => r,
+        Err(r) => r.into_response(),
     }
 }
 
@@ -251,7 +270,8 @@ async fn get_state_update(
     headers: HeaderMap,
     Query(q): Query<BlockQuery>,
 ) -> Response {
-    lookup(&s, &headers, &q, Kind::StateUpdate).map_or_else(|r| r, |(_, a)| a.into_response())
+    lookup(&s, &headers, &q, Kind::StateUpdate)
+        .map_or_else(IntoResponse::into_response, |(_, a)| a.into_response())
 }
 
 async fn get_signature(
@@ -259,7 +279,8 @@ async fn get_signature(
     headers: HeaderMap,
     Query(q): Query<BlockQuery>,
 ) -> Response {
-    lookup(&s, &headers, &q, Kind::Signature).map_or_else(|r| r, |(_, a)| a.into_response())
+    lookup(&s, &headers, &q, Kind::Signature)
+        .map_or_else(IntoResponse::into_response, |(_, a)| a.into_response())
 }
 
 async fn get_public_key(State(s): State<Arc<Shared>>) -> Response {
