@@ -154,6 +154,15 @@ impl StarknetAdapter {
         Ok((h, v))
     }
 
+    /// The cross-component check of [`ChainAdapter::verify_block`] on its own: receipts
+    /// and events entries list the block's transaction hashes, in order. Cheap (parses
+    /// the stated hashes only). The sync pipeline verifies components one by one; before
+    /// 0.13.2 nothing else binds receipts and events to their transactions, so run this
+    /// once a block's components are all verified.
+    pub fn verify_links(&self, block: &Block) -> Result<(), VerifyError> {
+        bodies::links(&block.bodies)
+    }
+
     /// Parses the header and every component the way verification does, without hashing:
     /// a structural check (the benchmark uses it to tell parsing time from hashing time).
     pub fn parse_block(&self, block: &Block) -> Result<(), VerifyError> {
