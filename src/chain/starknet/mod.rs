@@ -39,7 +39,8 @@
 //! sequencer ECDSA signature with the pinned key, over the block hash or, in the legacy
 //! form, over `poseidon_hash_many([block_hash, state_diff_commitment])` (the sponge
 //! over two felts, not the two-to-one `poseidon_hash`). Whole blocks also check
-//! that receipts and events list the block's transaction hashes in order.
+//! that receipts and events list the block's transaction hashes in order
+//! ([`StarknetAdapter::verify_links`] runs that check alone).
 //!
 //! - **0.13.2 and later**: Poseidon tries; the receipt commitment and the
 //!   `STARKNET_STATE_DIFF0` state-diff commitment are in the block hash, so every
