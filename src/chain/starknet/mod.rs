@@ -39,7 +39,8 @@
 //! sequencer ECDSA signature with the pinned key, over the block hash or, in the legacy
 //! form, over `poseidon_hash_many([block_hash, state_diff_commitment])` (the sponge
 //! over two felts, not the two-to-one `poseidon_hash`). Whole blocks also check
-//! that receipts and events list the block's transaction hashes in order.
+//! that receipts and events list the block's transaction hashes in order
+//! ([`StarknetAdapter::verify_links`] runs that check alone).
 //!
 //! - **0.13.2 and later**: Poseidon tries; the receipt commitment and the
 //!   `STARKNET_STATE_DIFF0` state-diff commitment are in the block hash, so every
@@ -152,6 +153,15 @@ impl StarknetAdapter {
         let h = StarknetHeader::from_header(header)?;
         let v = h.validate()?;
         Ok((h, v))
+    }
+
+    /// The cross-component check of [`ChainAdapter::verify_block`] on its own: receipts
+    /// and events entries list the block's transaction hashes, in order. Cheap (parses
+    /// the stated hashes only). The sync pipeline verifies components one by one; before
+    /// 0.13.2 nothing else binds receipts and events to their transactions, so run this
+    /// once a block's components are all verified.
+    pub fn verify_links(&self, block: &Block) -> Result<(), VerifyError> {
+        bodies::links(&block.bodies)
     }
 
     /// Parses the header and every component the way verification does, without hashing:

@@ -422,6 +422,20 @@ fn receipts_and_events_must_follow_the_transactions_before_0_13_2() {
         }
     );
     assert_eq!(err.reason(), "transaction_link_mismatch");
+    // Each component alone still passes (nothing commits to receipts); the link check
+    // catches it on its own, as the sync pipeline would run it.
+    let a = adapter(&fx);
+    let block = a
+        .block_from_gateway(&edited(fx.block, swap), fx.state_update, fx.signature)
+        .unwrap();
+    for (component, body) in BODY_COMPONENTS.iter().zip(&block.bodies) {
+        a.verify_body(&block.header, *component, body).unwrap();
+    }
+    assert_eq!(
+        a.verify_links(&block).unwrap_err().reason(),
+        "transaction_link_mismatch"
+    );
+    a.verify_links(&map(&fx)).unwrap();
 }
 
 #[test]

@@ -10,7 +10,7 @@ use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use starknet_crypto::{PedersenHasher, PoseidonHasher};
 
-use super::felt::{felts, starknet_keccak, Felt, F};
+use super::felt::{felts, Felt, F};
 
 /// One gateway transaction (fields every kind may have; unknown ones are ignored).
 #[derive(Debug, Deserialize)]
@@ -173,7 +173,7 @@ fn legacy_hashes(tx: &Tx<'_>, chain: &Felt) -> Result<Vec<Felt>, String> {
             vec![legacy(
                 b"deploy",
                 &req(tx.contract_address, "contract_address")?,
-                &constructor(),
+                &CONSTRUCTOR,
                 &data,
                 chain,
                 None,
@@ -223,9 +223,9 @@ fn prefix(name: &[u8]) -> Felt {
     Felt::from_bytes_be_slice(name)
 }
 
-fn constructor() -> Felt {
-    starknet_keccak(b"constructor")
-}
+/// `starknet_keccak("constructor")`, the constructor entry point selector.
+const CONSTRUCTOR: Felt =
+    Felt::from_hex_unchecked("0x28ffe4ff0f226a9107253e17a904099aa4f63a02a5621de0576e5aa71bc5194");
 
 fn pedersen_list(items: &[F]) -> Felt {
     pedersen_chain(felts(items))
@@ -355,7 +355,7 @@ fn deploy(tx: &Tx<'_>, chain: &Felt) -> Result<Felt, String> {
     Ok(pre_v3(
         b"deploy",
         v,
-        [addr, constructor(), data, Felt::ZERO],
+        [addr, CONSTRUCTOR, data, Felt::ZERO],
         chain,
         &[],
     ))
@@ -467,4 +467,102 @@ fn deploy_account_v3(tx: &Tx<'_>, chain: &Felt) -> Result<Felt, String> {
     h.update(req(tx.class_hash, "class_hash")?);
     h.update(req(tx.contract_address_salt, "contract_address_salt")?);
     Ok(h.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::starknet::felt::short_string;
+
+    /// Checks a gateway-style transaction (JSON) against its known hash on `chain`.
+    fn check(chain: &str, json: &str) -> HashCheck {
+        let tx: Tx<'_> = serde_json::from_str(json).unwrap();
+        check_hash(&tx, &short_string(chain).unwrap()).unwrap()
+    }
+
+    // Vectors: pathfinder `crates/common/src/transaction.rs` tests (real transactions).
+
+    #[test]
+    fn deploy_v0_and_legacy() {
+        let deploy = r#"{"type":"DEPLOY","version":"0x0",
+            "transaction_hash":"0x3d7623443283d9a0cec946492db78b06d57642a551745ddfac8d3f1f4fcc2a8",
+            "contract_address":"0x54c6883e459baeac4a9052ee109b86b9f81adbcdcb1f65a05dceec4c34d5cf9",
+            "contract_address_salt":"0x655a594122f68f5e821834e606e1243b249a88555fac2d548f7acbee7863f62",
+            "class_hash":"0x3523d31a077d891b4d888f9d3c7d33bdac2c0a06f89c08307a7f7b68f681c98",
+            "constructor_calldata":["0x734d2849eb47e10c59e5a433d425675849cb37338b1d7c4c4afb1e0ca42133",
+                "0xffad0128dbd859ef97a246a2d2c00680dedc8d850ff9b6ebcc8b94ee9625bb"]}"#;
+        assert_eq!(check("SN_GOERLI", deploy), HashCheck::Match);
+        let legacy = r#"{"type":"DEPLOY","version":"0x0",
+            "transaction_hash":"0x45c61314be4da85f0e13df53d18062e002c04803218f08061e4b274d4b38537",
+            "contract_address":"0x2f40faa63fdd5871415b2dcfb1a5e3e1ca06435b3dda6e2ba9df3f726fd3251",
+            "contract_address_salt":"0x7284a0367fdd636434f76da25532785690d5f27db40ba38b0cfcbc89a472507",
+            "class_hash":"0x10455c752b86932ce552f2b0fe81a880746649b9aee7e0d842bf3f52378f9f8",
+            "constructor_calldata":["0x635b73abaa9efff71570cb08f3e5014424788470c3b972b952368fb3fc27cc3",
+                "0x7e92479a573a24241ee6f3e4ade742ff37bae4a60bacef5be1caaff5e7e04f3"]}"#;
+        assert_eq!(check("SN_GOERLI", legacy), HashCheck::Match);
+        assert_eq!(check("SN_MAIN", legacy), HashCheck::Mismatch);
+    }
+
+    #[test]
+    fn invoke_v0_and_legacy() {
+        let legacy = r#"{"type":"INVOKE_FUNCTION","version":"0x0",
+            "transaction_hash":"0x493d8fab73af67e972788e603aee18130facd3c7685f16084ecd98b07153e24",
+            "contract_address":"0x639322e9822149638b70f6de65bc18f3563bd6fa16f0106e8162618eb72f7e",
+            "entry_point_selector":"0x317eb442b72a9fae758d4fb26830ed0d9f31c8e7da4dbff4e8c59ea6a158e7f",
+            "calldata":["0x49e2e40a0b61a4d6fe4c85cbbf61b5ba372427c852f88509350c4b1eeb88426","0x2",
+                "0x1576521d9ed09609f55b86740de4ae6abdb2837d5d960ae71083ccd39c715d2",
+                "0x6897cf3003dc45dd016a34ee4309fc97f3bd471513553e64bc070b4eedf4eae"]}"#;
+        assert_eq!(check("SN_GOERLI", legacy), HashCheck::Match);
+    }
+
+    #[test]
+    fn l1_handler_v0() {
+        let tx = r#"{"type":"L1_HANDLER","version":"0x0",
+            "transaction_hash":"0x8d7d99f96167a01f2406ae25dd6bdeb4f903fd4ed433d96dcf2564b7ab0a8f",
+            "contract_address":"0x73314940630fd6dcda0d772d4c972c4e0a9946bef9dabf4ef84eda8ef542b82",
+            "entry_point_selector":"0x2d757788a8d8d6f21d1cd40bce38a8222d70654214e96ff95d8086e684fbee5",
+            "nonce":"0x18cb20",
+            "calldata":["0xae0ee0a63a2ce6baeeffe56e7714fb4efe48d419",
+                "0x13f55ae8d173a036cf8bdf0448f04b835a5d42cda5fe6b4678217ed92cabc94","0xd7621dc58210000","0x0"]}"#;
+        assert_eq!(check("SN_MAIN", tx), HashCheck::Match);
+    }
+
+    #[test]
+    fn declare_v3_and_deploy_account_v3() {
+        let declare = r#"{"type":"DECLARE","version":"0x3",
+            "transaction_hash":"0x41d1f5206ef58a443e7d3d1ca073171ec25fa75313394318fc83a074a6631c3",
+            "sender_address":"0x2fab82e4aef1d8664874e1f194951856d48463c3e6bf9a8c68e234a629a6f50",
+            "class_hash":"0x5ae9d09292a50ed48c5930904c880dab56e85b825022a7d689cfc9e65e01ee7",
+            "compiled_class_hash":"0x1add56d64bebf8140f3b8a38bdf102b7874437f0c861ab4ca7526ec33b4d0f8",
+            "nonce":"0x1","nonce_data_availability_mode":"L1","fee_data_availability_mode":"L1",
+            "resource_bounds":{"L1_GAS":{"max_amount":"0x186a0","max_price_per_unit":"0x2540be400"},
+                "L2_GAS":{"max_amount":"0x0","max_price_per_unit":"0x0"}},
+            "tip":"0x0","paymaster_data":[],"account_deployment_data":[],"signature":[]}"#;
+        assert_eq!(check("SN_GOERLI", declare), HashCheck::Match);
+        let deploy_account = r#"{"type":"DEPLOY_ACCOUNT","version":"0x3",
+            "transaction_hash":"0x29fd7881f14380842414cdfdd8d6c0b1f2174f8916edcfeb1ede1eb26ac3ef0",
+            "contract_address":"0x2fab82e4aef1d8664874e1f194951856d48463c3e6bf9a8c68e234a629a6f50",
+            "class_hash":"0x2338634f11772ea342365abd5be9d9dc8a6f44f159ad782fdebd3db5d969738",
+            "contract_address_salt":"0x0",
+            "constructor_calldata":["0x5cd65f3d7daea6c63939d659b8473ea0c5cd81576035a4d34e52fb06840196c"],
+            "nonce":"0x0","nonce_data_availability_mode":0,"fee_data_availability_mode":0,
+            "resource_bounds":{"L1_GAS":{"max_amount":"0x186a0","max_price_per_unit":"0x5af3107a4000"},
+                "L2_GAS":{"max_amount":"0x0","max_price_per_unit":"0x0"}},
+            "tip":"0x0","paymaster_data":[]}"#;
+        assert_eq!(check("SN_GOERLI", deploy_account), HashCheck::Match);
+    }
+
+    #[test]
+    fn unknown_kinds_and_missing_fields() {
+        let unknown = r#"{"type":"FUTURE_KIND","version":"0x1","transaction_hash":"0x1"}"#;
+        assert_eq!(check("SN_MAIN", unknown), HashCheck::Unknown);
+        let query = r#"{"type":"INVOKE_FUNCTION","version":"0x100000000000000000000000000000001","transaction_hash":"0x1"}"#;
+        assert_eq!(check("SN_MAIN", query), HashCheck::Unknown);
+        let tx: Tx<'_> = serde_json::from_str(
+            r#"{"type":"INVOKE_FUNCTION","version":"0x1","transaction_hash":"0x1"}"#,
+        )
+        .unwrap();
+        let err = check_hash(&tx, &Felt::ONE).unwrap_err();
+        assert!(err.contains("calldata"), "{err}");
+    }
 }
