@@ -131,6 +131,15 @@ pub trait ChainAdapter: Send + Sync + fmt::Debug {
         body: &[u8],
     ) -> Result<(), VerifyError>;
 
+    /// Checks that a block's bodies, each already verified alone, agree with each other (on
+    /// Starknet: receipts and events name the block's transactions in order, which nothing else
+    /// binds before 0.13.2). The P2P sync pipeline runs it once a block is complete. Default:
+    /// nothing to check.
+    fn verify_cross_links(&self, block: &Block) -> Result<(), VerifyError> {
+        let _ = block;
+        Ok(())
+    }
+
     /// All checks: parent link (when the parent is known), signature, every body.
     fn verify_block(
         &self,

@@ -59,6 +59,25 @@ impl BlockVerifier for ChainVerifier {
     ) -> Result<(), VerifyError> {
         self.0.verify_body(&header.header, component, body)
     }
+
+    fn verify_links(
+        &self,
+        header: &CheckedHeader,
+        parts: &[Bytes; 5],
+    ) -> Result<(), (Component, VerifyError)> {
+        let [_, transactions, receipts, events, state_diffs] = parts.clone();
+        let block = Block {
+            header: header.header.clone(),
+            bodies: [transactions, receipts, events, state_diffs],
+        };
+        self.0.verify_cross_links(&block).map_err(|e| {
+            let component = match &e {
+                VerifyError::TransactionLink { component, .. } => *component,
+                _ => Component::Receipts,
+            };
+            (component, e)
+        })
+    }
 }
 
 impl BlockSink<CheckedHeader> for BlockStore {

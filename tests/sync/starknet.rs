@@ -62,6 +62,12 @@ fn tampered(adapter: &StarknetAdapter, n: u64) -> (usize, Block) {
             a.block["transaction_receipts"][0]["events"][0]["data"][0] = json!("0x99");
             2
         }
+        7 => {
+            // before 0.13.2 no commitment covers receipts: only the link to the transactions
+            let other = a.block["transactions"][1]["transaction_hash"].clone();
+            a.block["transaction_receipts"][0]["transaction_hash"] = other;
+            1
+        }
         _ => {
             let diffs = a.state_update["state_diff"]["storage_diffs"]
                 .as_object_mut()
@@ -73,13 +79,17 @@ fn tampered(adapter: &StarknetAdapter, n: u64) -> (usize, Block) {
     (index, to_block(adapter, &a))
 }
 
-/// A relay serving the honest blocks except a tampered transaction (block 4), event (block 5)
-/// and storage value (block 0).
-fn tampering_source(adapter: &StarknetAdapter, blocks: &[Block]) -> Arc<MemorySource> {
+/// A relay serving the honest blocks except those in `which`: a changed transaction (block 4),
+/// event (block 5), storage value (block 0) or a receipt naming the wrong transaction (block 7).
+fn tampering_source(
+    adapter: &StarknetAdapter,
+    blocks: &[Block],
+    which: &[u64],
+) -> Arc<MemorySource> {
     let source = MemorySource::default();
     for b in blocks {
         let mut bodies = b.bodies.clone();
-        if [0, 4, 5].contains(&b.header.number) {
+        if which.contains(&b.header.number) {
             let (index, bad) = tampered(adapter, b.header.number);
             assert_ne!(
                 bodies[index], bad.bodies[index],
@@ -101,6 +111,18 @@ fn open_store(dir: &tempfile::TempDir, adapter: Arc<dyn ChainAdapter>) -> BlockS
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn syncs_sepolia_blocks_over_p2p_despite_a_tampering_relay() {
+    sync_despite(&[0, 4, 5, 7], true).await;
+}
+
+/// Before 0.13.2 only the whole-block link check catches a receipt of another transaction (the
+/// peer order makes the tampering relay the one asked for receipts; the test fails without the
+/// check, as the stored chain then differs, or without the request, as no report names it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_linked_to_the_wrong_transaction_is_caught_by_the_link_check() {
+    sync_despite(&[7], false).await;
+}
+
+async fn sync_despite(which: &[u64], bad_first: bool) {
     let starknet = adapter();
     let dyn_adapter: Arc<dyn ChainAdapter> = starknet.clone();
     let blocks = sepolia(&starknet);
@@ -114,7 +136,7 @@ async fn syncs_sepolia_blocks_over_p2p_despite_a_tampering_relay() {
     )
     .await
     .0;
-    let bad_source = tampering_source(&starknet, &blocks);
+    let bad_source = tampering_source(&starknet, &blocks, which);
     let bad = serving(bad_source, Recorder::new(), SyncServerConfig::default())
         .await
         .0;
@@ -132,7 +154,12 @@ async fn syncs_sepolia_blocks_over_p2p_despite_a_tampering_relay() {
         SyncMetrics::register(&mut Registry::default()),
         SyncConfig::default(),
     );
-    let (_tx, peers) = watch::channel(vec![bad.peer, honest.peer]);
+    let order = if bad_first {
+        vec![bad.peer, honest.peer]
+    } else {
+        vec![honest.peer, bad.peer]
+    };
+    let (_tx, peers) = watch::channel(order);
     let synced = tokio::time::timeout(
         deadline(),
         pipeline.sync_to(7, &peers, &CancellationToken::new()),

@@ -262,6 +262,10 @@ impl ChainAdapter for StarknetAdapter {
         self.body(&h, v, component, body).map(drop)
     }
 
+    fn verify_cross_links(&self, block: &Block) -> Result<(), VerifyError> {
+        StarknetAdapter::verify_links(self, block)
+    }
+
     /// Parent link, signature, every component, then the cross-check that receipts and
     /// events list the block's transaction hashes in order (this binds them before
     /// 0.13.2, where no commitment does).

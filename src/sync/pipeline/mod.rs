@@ -51,6 +51,16 @@ pub trait BlockVerifier: Send + Sync + 'static {
         component: Component,
         body: &Bytes,
     ) -> Result<(), Self::Error>;
+    /// Checks that a complete block's components (each verified alone) agree with each other;
+    /// the error names the component at fault. Default: nothing to check.
+    fn verify_links(
+        &self,
+        header: &Self::Header,
+        parts: &[Bytes; 5],
+    ) -> Result<(), (Component, Self::Error)> {
+        let _ = (header, parts);
+        Ok(())
+    }
 }
 
 /// A block that passed verification, with its raw parts in `Component::ALL` order.

@@ -43,6 +43,9 @@ pub fn verify_chunk<V: BlockVerifier>(
     if let Err(blame) = verify_bodies(verifier, start, &headers, &parts) {
         return Err(Box::new(Rejected { blame, parts }));
     }
+    if let Err(blame) = verify_links(verifier, start, &headers, &parts) {
+        return Err(Box::new(Rejected { blame, parts }));
+    }
     Ok(assemble(verifier, start, headers, parts))
 }
 
@@ -91,6 +94,28 @@ fn verify_bodies<V: BlockVerifier>(
                     reason: e.to_string(),
                 });
             }
+        }
+    }
+    Ok(())
+}
+
+/// Checks that each complete block's components agree with each other.
+fn verify_links<V: BlockVerifier>(
+    verifier: &V,
+    start: BlockNumber,
+    headers: &[V::Header],
+    parts: &[Vec<Bytes>; 5],
+) -> Result<(), Blame> {
+    for (i, (number, header)) in (start..).zip(headers).enumerate() {
+        let block = parts
+            .each_ref()
+            .map(|c| c.get(i).cloned().unwrap_or_default());
+        if let Err((component, e)) = verifier.verify_links(header, &block) {
+            return Err(Blame {
+                component,
+                number,
+                reason: e.to_string(),
+            });
         }
     }
     Ok(())
