@@ -71,7 +71,7 @@ async fn syncs_devnet_blocks_from_store_to_store_despite_a_tampering_relay() {
     )
     .await
     .0;
-    let client = Node::spawn(&[&honest, &bad]).await;
+    let client = Node::spawn(&[&honest, &bad]).await.unwrap();
 
     let target_dir = tempfile::tempdir().unwrap();
     let target = Arc::new(open_store(&target_dir, &adapter));

@@ -43,7 +43,10 @@ impl StarknetAdapter {
         signature: &[u8],
     ) -> Result<Block, VerifyError> {
         let _ = (block, state_update, signature);
-        Err(VerifyError::malformed("block", "starknet adapter not built yet"))
+        Err(VerifyError::malformed(
+            "block",
+            "starknet adapter not built yet",
+        ))
     }
 }
 
@@ -53,7 +56,10 @@ impl ChainAdapter for StarknetAdapter {
     }
 
     fn decode_header(&self, _bytes: &[u8]) -> Result<Header, VerifyError> {
-        Err(VerifyError::malformed("header", "starknet adapter not built yet"))
+        Err(VerifyError::malformed(
+            "header",
+            "starknet adapter not built yet",
+        ))
     }
 
     fn encode_header(&self, _header: &Header) -> Vec<u8> {
