@@ -69,11 +69,25 @@ pub struct BenchSyncArgs {
     /// Directory for the stores (default: a temporary directory, removed afterwards).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Blocks per chunk [sync.pipeline.chunk_size] (default: the config default).
+    #[arg(long = "chunk-size")]
+    pub chunk_size: Option<u64>,
+    /// Chunks in flight [sync.pipeline.max_chunks_in_flight] (default: the config default).
+    #[arg(long = "chunks-in-flight")]
+    pub chunks_in_flight: Option<usize>,
 }
 
 impl BenchSyncArgs {
-    /// The benchmark these flags describe (default sync configuration).
+    /// The benchmark these flags describe (default sync configuration unless overridden).
     pub fn params(&self) -> crate::bench::SyncBenchParams {
+        let mut sync = crate::sync::SyncConfig::default();
+        if let Some(n) = self.chunk_size {
+            sync.pipeline.chunk_size = n;
+            sync.server.max_blocks_per_request = sync.server.max_blocks_per_request.max(n);
+        }
+        if let Some(n) = self.chunks_in_flight {
+            sync.pipeline.max_chunks_in_flight = n;
+        }
         crate::bench::SyncBenchParams {
             blocks: self.blocks,
             txs_per_block: self.txs_per_block,
@@ -82,7 +96,7 @@ impl BenchSyncArgs {
             seed: self.seed,
             profile: self.profile,
             dir: self.dir.clone(),
-            sync: Default::default(),
+            sync,
         }
     }
 }

@@ -99,8 +99,8 @@ impl fmt::Display for SyncBenchReport {
         if let Some(p) = &self.profile {
             writeln!(
                 f,
-                "stages       one thread, per block: header {:.1} us, bodies {:.1} us, commit {:.1} us",
-                p.header_us, p.bodies_us, p.commit_us
+                "stages       one thread, per block: header {:.1} us ({:.1} us in batches of 100), bodies {:.1} us, commit {:.1} us",
+                p.header_us, p.header_batch_us, p.bodies_us, p.commit_us
             )?;
         }
         writeln!(
