@@ -45,9 +45,9 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// One request per component per chunk, as the pipeline would make for blocks of `sizes`;
-    /// as many in flight as the pipeline's window allows.
-    pub fn mirroring(sizes: &[[usize; 5]], cfg: &PipelineConfig) -> Plan {
+    /// One request per component per chunk, as the pipeline would make for blocks of `sizes`
+    /// from `relays` relays; as many in flight as the pipeline allows.
+    pub fn mirroring(sizes: &[[usize; 5]], cfg: &PipelineConfig, relays: usize) -> Plan {
         let chunk = cfg.chunk_size.max(1) as usize;
         let mut requests = Vec::new();
         for blocks in sizes.chunks(chunk) {
@@ -57,12 +57,18 @@ impl Plan {
                 requests.push(Request { bytes, writes });
             }
         }
-        let concurrency = cfg.max_chunks_in_flight.max(1) * Component::ALL.len();
+        let concurrency = max_streams(cfg, relays);
         Plan {
             requests,
             concurrency,
         }
     }
+}
+
+/// Most requests the pipeline has in flight: its window's, capped per peer.
+pub fn max_streams(cfg: &PipelineConfig, relays: usize) -> usize {
+    let window = cfg.max_chunks_in_flight.max(1) * Component::ALL.len();
+    window.min(relays * cfg.max_requests_per_peer.max(1))
 }
 
 /// Accepts the bare protocol on `control` until `cancel`.

@@ -113,7 +113,7 @@ pub async fn run_sync(params: SyncBenchParams) -> Result<SyncBenchReport, BenchE
     let dial: Vec<&net::BenchNode> = relays.iter().collect();
     let node = net::BenchNode::spawn(&dial).await?;
     let sync = sync_into_fresh_store(&params, &minted, &node, &relays, &dir).await?;
-    let plan = bare::Plan::mirroring(&minted.sizes, &params.sync.pipeline);
+    let plan = bare::Plan::mirroring(&minted.sizes, &params.sync.pipeline, relays.len());
     let bare = bare::transfer(&node, &relays, &plan).await?;
     cancel.cancel();
     tracker.close();
@@ -212,6 +212,6 @@ async fn sync_into_fresh_store(
     Ok(Transfer {
         bytes: minted.bytes,
         secs,
-        streams: params.sync.pipeline.max_chunks_in_flight * crate::chain::Component::ALL.len(),
+        streams: bare::max_streams(&params.sync.pipeline, relays.len()),
     })
 }
