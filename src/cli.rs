@@ -66,7 +66,8 @@ pub struct BenchSyncArgs {
     /// Also time each stage alone on one thread (header, bodies, commit).
     #[arg(long)]
     pub profile: bool,
-    /// Directory for the stores (default: a temporary directory, removed afterwards).
+    /// Directory for the stores, empty or absent; kept afterwards (default: a temporary
+    /// directory, removed afterwards).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Blocks per chunk [sync.pipeline.chunk_size] (default: the config default).

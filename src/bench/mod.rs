@@ -135,6 +135,11 @@ fn work_dir(params: &SyncBenchParams) -> Result<(Option<tempfile::TempDir>, Path
     match &params.dir {
         Some(d) => {
             std::fs::create_dir_all(d)?;
+            if std::fs::read_dir(d)?.next().is_some() {
+                return Err(BenchError::Params(
+                    "--dir must be empty: the node's store must be fresh",
+                ));
+            }
             Ok((None, d.clone()))
         }
         None => {
