@@ -32,6 +32,74 @@ pub enum Command {
     Gateway(GatewayArgs),
     /// Run a whole devnet in one process: gateway, feeder relay and plain relay, embedded stores.
     Devnet(Box<RunArgs>),
+    /// Measure this machine: `wharf bench sync` (see the README's benchmarks).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// Benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// P2P sync of pre-minted devnet blocks from relays into a fresh node over loopback, and a
+    /// bare libp2p stream transfer of the same bytes for comparison.
+    Sync(BenchSyncArgs),
+}
+
+/// Flags of `wharf bench sync`.
+#[derive(Debug, Args)]
+pub struct BenchSyncArgs {
+    /// Blocks to pre-mint and sync.
+    #[arg(long, default_value_t = 20_000)]
+    pub blocks: u64,
+    /// Transactions per block.
+    #[arg(long = "txs-per-block", default_value_t = 16)]
+    pub txs_per_block: u32,
+    /// Bytes per transaction (16 x 400 B gives blocks of about 8.6 KiB).
+    #[arg(long = "tx-size", default_value_t = 400)]
+    pub tx_size: u32,
+    /// Relays to sync from.
+    #[arg(long, default_value_t = 2)]
+    pub relays: usize,
+    /// Seed of block contents and of the upstream key.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Also time each stage alone on one thread (header, bodies, commit).
+    #[arg(long)]
+    pub profile: bool,
+    /// Directory for the stores, empty or absent; kept afterwards (default: a temporary
+    /// directory, removed afterwards).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Blocks per chunk [sync.pipeline.chunk_size] (default: the config default).
+    #[arg(long = "chunk-size")]
+    pub chunk_size: Option<u64>,
+    /// Chunks in flight [sync.pipeline.max_chunks_in_flight] (default: the config default).
+    #[arg(long = "chunks-in-flight")]
+    pub chunks_in_flight: Option<usize>,
+}
+
+impl BenchSyncArgs {
+    /// The benchmark these flags describe (default sync configuration unless overridden).
+    pub fn params(&self) -> crate::bench::SyncBenchParams {
+        let mut sync = crate::sync::SyncConfig::default();
+        if let Some(n) = self.chunk_size {
+            sync.pipeline.chunk_size = n;
+            sync.server.max_blocks_per_request = sync.server.max_blocks_per_request.max(n);
+        }
+        if let Some(n) = self.chunks_in_flight {
+            sync.pipeline.max_chunks_in_flight = n;
+        }
+        crate::bench::SyncBenchParams {
+            blocks: self.blocks,
+            txs_per_block: self.txs_per_block,
+            tx_size: self.tx_size,
+            relays: self.relays,
+            seed: self.seed,
+            profile: self.profile,
+            dir: self.dir.clone(),
+            sync,
+        }
+    }
 }
 
 /// Flags of `wharf gateway`; each overrides the `[gateway]` key named in its help.

@@ -7,7 +7,9 @@ use clap::Parser;
 use libp2p::identity::Keypair;
 use tracing_subscriber::EnvFilter;
 use wharf::api::Keyring;
-use wharf::cli::{Cli, Command, GatewayArgs, HealthcheckArgs, RunArgs, TokenArgs};
+use wharf::cli::{
+    BenchCommand, BenchSyncArgs, Cli, Command, GatewayArgs, HealthcheckArgs, RunArgs, TokenArgs,
+};
 use wharf::p2p::{identity, psk};
 use wharf::{App, Config};
 
@@ -29,11 +31,16 @@ async fn main() -> anyhow::Result<()> {
         Command::Healthcheck(args) => healthcheck(args).await,
         Command::Gateway(args) => gateway(args).await,
         Command::Devnet(args) => devnet(*args).await,
+        Command::Bench(BenchCommand::Sync(args)) => bench_sync(args).await,
     }
 }
 
 fn init_tracing() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    init_tracing_at("info");
+}
+
+fn init_tracing_at(default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -134,5 +141,22 @@ async fn devnet(args: RunArgs) -> anyhow::Result<()> {
     tracing::info!("shutting down the devnet");
     cancel.cancel();
     net.shutdown().await;
+    Ok(())
+}
+
+async fn bench_sync(args: BenchSyncArgs) -> anyhow::Result<()> {
+    init_tracing_at("warn");
+    let params = args.params();
+    println!(
+        "wharf bench sync: {} blocks (seed {}, {} txs x {} B), {} relays, TCP+Noise+Yamux on 127.0.0.1, {} cores",
+        params.blocks,
+        params.seed,
+        params.txs_per_block,
+        params.tx_size,
+        params.relays,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+    );
+    let report = wharf::bench::run_sync(params).await?;
+    println!("{report}");
     Ok(())
 }

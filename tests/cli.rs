@@ -194,3 +194,37 @@ fn run_prints_join_addrs_and_exits_cleanly_on_sigterm() {
         "peer book saved on shutdown"
     );
 }
+
+/// A small `wharf bench sync` runs end to end (correctness only; figures come from release runs).
+#[test]
+fn bench_sync_runs_and_refuses_a_used_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("bench");
+    let out = Command::new(BIN)
+        .args(["bench", "sync", "--blocks", "150", "--profile", "--dir"])
+        .arg(&work)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in ["stages", "sync", "bare stream", "ratio", "load average"] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(line)),
+            "no {line}: {stdout}"
+        );
+    }
+    let again = Command::new(BIN)
+        .args(["bench", "sync", "--blocks", "150", "--dir"])
+        .arg(&work)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        !again.status.success() && stderr.contains("--dir must be empty"),
+        "{stderr}"
+    );
+}

@@ -40,7 +40,7 @@ pub async fn serving(
     reporter: Arc<dyn PeerReporter>,
     cfg: SyncServerConfig,
 ) -> (Node, Registry) {
-    let node = Node::spawn(&[]).await;
+    let node = Node::spawn(&[]).await.unwrap();
     let mut registry = Registry::default();
     let metrics = SyncMetrics::register(&mut registry);
     let server = SyncServer::new(NETWORK, source, reporter, metrics, cfg);

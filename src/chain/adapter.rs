@@ -123,6 +123,21 @@ pub trait ChainAdapter: Send + Sync + fmt::Debug {
     /// Checks the upstream signature over the block hash; returns the hash on success.
     fn verify_header_signature(&self, header: &Header) -> Result<BlockHash, VerifyError>;
 
+    /// Checks the signatures of several headers; returns their block hashes in order. Adapters
+    /// whose scheme allows it check them as one batch (faster); the result must be the same as
+    /// calling [`ChainAdapter::verify_header_signature`] on each: on failure, the index and error
+    /// of the first header that fails its own check.
+    fn verify_header_signatures(
+        &self,
+        headers: &[&Header],
+    ) -> Result<Vec<BlockHash>, (usize, VerifyError)> {
+        headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| self.verify_header_signature(h).map_err(|e| (i, e)))
+            .collect()
+    }
+
     /// Checks one body component against the header's commitment and item count.
     fn verify_body(
         &self,

@@ -15,7 +15,7 @@ mod peers;
 pub mod protocols;
 pub mod psk;
 mod redial;
-mod transport;
+pub(crate) mod transport;
 
 use std::collections::HashMap;
 use std::path::Path;

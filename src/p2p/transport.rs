@@ -51,7 +51,7 @@ pub fn build(
     Ok(metered.boxed())
 }
 
-fn tcp_transport(
+pub(crate) fn tcp_transport(
     key: &Keypair,
     psk: Option<PreSharedKey>,
 ) -> Result<Boxed<(PeerId, StreamMuxerBox)>, TransportError> {

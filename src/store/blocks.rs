@@ -102,6 +102,33 @@ impl BlockStore {
     /// Commits consecutive blocks in one transaction (all or none); returns the new head.
     /// Lets the sync pipeline amortise the fsync over a chunk.
     pub fn commit_batch(&self, blocks: &[Block]) -> Result<Head, StoreError> {
+        let encoded: Vec<(Vec<u8>, BlockHash)> = blocks
+            .iter()
+            .map(|b| {
+                (
+                    self.adapter.encode_header(&b.header),
+                    self.adapter.block_hash(&b.header),
+                )
+            })
+            .collect();
+        let raw: Vec<RawBlock<'_>> = blocks
+            .iter()
+            .zip(&encoded)
+            .map(|(b, (header, hash))| RawBlock {
+                number: b.header.number,
+                parent_hash: b.header.parent_hash,
+                hash: *hash,
+                header,
+                bodies: b.bodies.each_ref().map(|x| x.as_ref()),
+            })
+            .collect();
+        self.commit_raw(&raw)
+    }
+
+    /// [`BlockStore::commit_batch`] for blocks already in wire form, with the hash and header
+    /// fields their verification produced (the sync pipeline's path: nothing re-encoded or
+    /// re-hashed). `header` must be the adapter's encoding of the header that hashes to `hash`.
+    pub fn commit_raw(&self, blocks: &[RawBlock<'_>]) -> Result<Head, StoreError> {
         let _writer = self.writer.lock().expect("writer lock poisoned");
         let result = self.write_blocks(blocks);
         self.metrics.observe(STORE, "commit", result.is_err());
@@ -112,13 +139,13 @@ impl BlockStore {
         Ok(new_head)
     }
 
-    fn write_blocks(&self, blocks: &[Block]) -> Result<Head, StoreError> {
+    fn write_blocks(&self, blocks: &[RawBlock<'_>]) -> Result<Head, StoreError> {
         let txn = self.db.begin_write().map_err(db)?;
         let mut head = read_head(&txn.open_table(META).map_err(db)?)?;
         {
             let mut tables = WriteTables::open(&txn)?;
             for block in blocks {
-                head = Some(self.write_block(&mut tables, head, block)?);
+                head = Some(write_block(&mut tables, head, block)?);
             }
         }
         if let Some((number, hash)) = head {
@@ -129,30 +156,6 @@ impl BlockStore {
         }
         txn.commit().map_err(db)?;
         Ok(head)
-    }
-
-    fn write_block(
-        &self,
-        tables: &mut WriteTables<'_>,
-        head: Head,
-        block: &Block,
-    ) -> Result<(BlockNumber, BlockHash), StoreError> {
-        check_follows(head, &block.header)?;
-        let number = block.number();
-        let hash = self.adapter.block_hash(&block.header);
-        let header = self.adapter.encode_header(&block.header);
-        tables
-            .headers
-            .insert(number, header.as_slice())
-            .map_err(db)?;
-        tables
-            .hashes
-            .insert(number, hash.as_bytes().as_slice())
-            .map_err(db)?;
-        for (table, body) in tables.bodies.iter_mut().zip(&block.bodies) {
-            table.insert(number, body.as_ref()).map_err(db)?;
-        }
-        Ok((number, hash))
     }
 
     /// The hash of block `number`, if stored.
@@ -243,6 +246,40 @@ impl BlockStore {
     }
 }
 
+/// One verified block in wire form, for [`BlockStore::commit_raw`].
+#[derive(Debug, Clone, Copy)]
+pub struct RawBlock<'a> {
+    /// Its height.
+    pub number: BlockNumber,
+    /// Its parent's hash (checked against the head).
+    pub parent_hash: BlockHash,
+    /// Its block hash (becomes the head).
+    pub hash: BlockHash,
+    /// The adapter's header bytes, signature included.
+    pub header: &'a [u8],
+    /// The four bodies in [`crate::chain::BODY_COMPONENTS`] order.
+    pub bodies: [&'a [u8]; 4],
+}
+
+/// Writes one block that follows `head`; returns the new head.
+fn write_block(
+    tables: &mut WriteTables<'_>,
+    head: Head,
+    block: &RawBlock<'_>,
+) -> Result<(BlockNumber, BlockHash), StoreError> {
+    check_follows(head, block.number, block.parent_hash)?;
+    let number = block.number;
+    tables.headers.insert(number, block.header).map_err(db)?;
+    tables
+        .hashes
+        .insert(number, block.hash.as_bytes().as_slice())
+        .map_err(db)?;
+    for (table, body) in tables.bodies.iter_mut().zip(block.bodies) {
+        table.insert(number, body).map_err(db)?;
+    }
+    Ok((number, block.hash))
+}
+
 fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(META).map_err(db)?;
     txn.open_table(HASHES).map_err(db)?;
@@ -287,22 +324,26 @@ fn read_head(meta: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<H
 }
 
 /// Refuses a block that is not the direct child of `head`.
-fn check_follows(head: Head, header: &Header) -> Result<(), StoreError> {
+fn check_follows(
+    head: Head,
+    number: BlockNumber,
+    parent_hash: BlockHash,
+) -> Result<(), StoreError> {
     let (expected, parent) = match head {
         Some((n, hash)) => (n + 1, hash),
         None => (0, BlockHash::ZERO),
     };
-    if header.number != expected {
+    if number != expected {
         return Err(StoreError::NotContiguous {
             expected,
-            got: header.number,
+            got: number,
         });
     }
-    if header.parent_hash != parent {
+    if parent_hash != parent {
         return Err(StoreError::ParentMismatch {
-            number: header.number,
+            number,
             expected: parent,
-            actual: header.parent_hash,
+            actual: parent_hash,
         });
     }
     Ok(())

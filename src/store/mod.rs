@@ -11,6 +11,6 @@ mod blocks;
 mod error;
 mod metrics;
 
-pub use blocks::{BlockStore, Head, BLOCKS_FILE};
+pub use blocks::{BlockStore, Head, RawBlock, BLOCKS_FILE};
 pub use error::StoreError;
 pub use metrics::StoreMetrics;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::chain::{Block, BlockHash, BlockNumber, ChainAdapter, Component, Header, VerifyError};
-use crate::store::{BlockStore, StoreError};
+use crate::store::{BlockStore, RawBlock, StoreError};
 use crate::sync::pipeline::{BlockSink, BlockVerifier, VerifiedBlock};
 use crate::sync::source::{BlockSource, SourceError};
 
@@ -41,6 +41,36 @@ impl BlockVerifier for ChainVerifier {
         }
         let hash = self.0.verify_header_signature(&header)?;
         Ok(CheckedHeader { header, hash })
+    }
+
+    /// Decodes every header and checks its number, then all signatures in one adapter call
+    /// (a batch on devnet).
+    fn verify_headers(
+        &self,
+        start: BlockNumber,
+        raw: &[Bytes],
+    ) -> Result<Vec<CheckedHeader>, (usize, VerifyError)> {
+        let mut headers = Vec::with_capacity(raw.len());
+        for (i, (number, bytes)) in (start..).zip(raw).enumerate() {
+            let header = self.0.decode_header(bytes).map_err(|e| (i, e))?;
+            if header.number != number {
+                let actual = header.number;
+                return Err((
+                    i,
+                    VerifyError::WrongNumber {
+                        expected: number,
+                        actual,
+                    },
+                ));
+            }
+            headers.push(header);
+        }
+        let refs: Vec<&Header> = headers.iter().collect();
+        let hashes = self.0.verify_header_signatures(&refs)?;
+        let checked = headers.into_iter().zip(hashes);
+        Ok(checked
+            .map(|(header, hash)| CheckedHeader { header, hash })
+            .collect())
     }
 
     fn block_hash(&self, header: &CheckedHeader) -> BlockHash {
@@ -87,18 +117,22 @@ impl BlockSink<CheckedHeader> for BlockStore {
         Ok(BlockStore::head(self))
     }
 
+    /// Stores the parts as received, with the hash verification computed: no re-encoding.
     fn commit(&self, blocks: Vec<VerifiedBlock<CheckedHeader>>) -> Result<(), StoreError> {
-        let blocks: Vec<Block> = blocks.into_iter().map(into_block).collect();
-        self.commit_batch(&blocks).map(|_| ())
+        let raw: Vec<RawBlock<'_>> = blocks.iter().map(raw_block).collect();
+        self.commit_raw(&raw).map(|_| ())
     }
 }
 
-/// Reassembles a store block from the verified header and the four raw bodies.
-fn into_block(block: VerifiedBlock<CheckedHeader>) -> Block {
-    let [_, transactions, receipts, events, state_diffs] = block.parts;
-    Block {
-        header: block.header.header,
-        bodies: [transactions, receipts, events, state_diffs],
+/// A verified block in the store's wire form (the header bytes are exactly what was verified).
+fn raw_block(block: &VerifiedBlock<CheckedHeader>) -> RawBlock<'_> {
+    let [header, t, r, e, s] = &block.parts;
+    RawBlock {
+        number: block.number,
+        parent_hash: block.header.header.parent_hash,
+        hash: block.hash,
+        header,
+        bodies: [t, r, e, s].map(|b| b.as_ref()),
     }
 }
 

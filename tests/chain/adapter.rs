@@ -170,3 +170,29 @@ fn garbage_is_malformed_never_a_panic() {
         .unwrap_err();
     assert_eq!(body_err.reason(), "malformed");
 }
+
+#[test]
+fn batch_signature_check_agrees_with_single_checks_and_names_the_first_bad_header() {
+    let minter = minter();
+    let blocks = mint_chain(&minter, 40);
+    let adapter = minter.adapter();
+    let headers: Vec<_> = blocks.iter().map(|b| b.header.clone()).collect();
+    let refs: Vec<_> = headers.iter().collect();
+    let hashes = adapter.verify_header_signatures(&refs).unwrap();
+    let single: Vec<_> = headers.iter().map(|h| adapter.block_hash(h)).collect();
+    assert_eq!(hashes, single);
+
+    let mut tampered = headers.clone();
+    tampered[17].signature = tampered[16].signature.clone();
+    tampered[30].timestamp_ms += 1;
+    let refs: Vec<_> = tampered.iter().collect();
+    let (index, error) = adapter.verify_header_signatures(&refs).unwrap_err();
+    assert_eq!((index, error), (17, VerifyError::BadSignature));
+
+    let mut short = headers.clone();
+    short[3].signature = Bytes::from_static(b"not 64 bytes");
+    let refs: Vec<_> = short.iter().collect();
+    let (index, _) = adapter.verify_header_signatures(&refs).unwrap_err();
+    assert_eq!(index, 3);
+    assert!(adapter.verify_header_signatures(&[]).unwrap().is_empty());
+}

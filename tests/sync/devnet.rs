@@ -40,7 +40,8 @@ fn open_store(dir: &tempfile::TempDir, adapter: &Arc<dyn ChainAdapter>) -> Block
     BlockStore::open(dir.path(), adapter.clone(), metrics).unwrap()
 }
 
-/// A relay whose transactions are tampered with (valid framing, wrong commitment).
+/// A relay whose transactions are tampered with (valid framing, wrong commitment), and whose
+/// headers carry a broken signature every 7th block (so a batch signature check fails).
 fn tampering_source(blocks: &[Block], adapter: &Arc<dyn ChainAdapter>) -> Arc<MemorySource> {
     let source = MemorySource::default();
     for b in blocks {
@@ -48,7 +49,12 @@ fn tampering_source(blocks: &[Block], adapter: &Arc<dyn ChainAdapter>) -> Arc<Me
         let last = txs.len() - 1;
         txs[last] ^= 0x55;
         let [_, r, e, s] = b.bodies.clone();
-        let header = adapter.encode_header(&b.header).into();
+        let mut header = BytesMut::from(&adapter.encode_header(&b.header)[..]);
+        if b.header.number % 7 == 3 {
+            let last = header.len() - 1;
+            header[last] ^= 0x01;
+        }
+        let header = header.freeze();
         source.insert(b.header.number, [header, txs.freeze(), r, e, s]);
     }
     Arc::new(source)
@@ -71,7 +77,7 @@ async fn syncs_devnet_blocks_from_store_to_store_despite_a_tampering_relay() {
     )
     .await
     .0;
-    let client = Node::spawn(&[&honest, &bad]).await;
+    let client = Node::spawn(&[&honest, &bad]).await.unwrap();
 
     let target_dir = tempfile::tempdir().unwrap();
     let target = Arc::new(open_store(&target_dir, &adapter));

@@ -40,7 +40,7 @@ async fn refused(payload: &[u8], report: PeerReport) {
         SyncServerConfig::default(),
     )
     .await;
-    let mut client = Node::spawn(&[&server]).await;
+    let mut client = Node::spawn(&[&server]).await.unwrap();
     let reply = exchange_raw(&mut client, server.peer, payload).await;
     assert!(reply.is_empty(), "garbage got an answer: {reply:?}");
     recorder.wait_for(client.peer, report).await;
@@ -101,7 +101,7 @@ async fn second_request_on_a_stream_is_ignored_and_reported() {
         SyncServerConfig::default(),
     )
     .await;
-    let mut client = Node::spawn(&[&server]).await;
+    let mut client = Node::spawn(&[&server]).await.unwrap();
     let mut bytes = frame(&SyncRequest {
         start_block: 0,
         limit: 2,
@@ -145,7 +145,7 @@ async fn silent_client_times_out_and_is_reported() {
         ..SyncServerConfig::default()
     };
     let (server, _) = serving(source(&chain(5, 16)), recorder.clone(), cfg).await;
-    let mut client = Node::spawn(&[&server]).await;
+    let mut client = Node::spawn(&[&server]).await.unwrap();
     let protocol = protocol_id(NETWORK, Component::Headers);
     let mut stream = client
         .control

@@ -20,7 +20,7 @@ enum Script {
 
 /// Serves one stream of `Component::Events` with `script`, whatever the request was.
 async fn crafted(script: Vec<Script>) -> Node {
-    let node = Node::spawn(&[]).await;
+    let node = Node::spawn(&[]).await.unwrap();
     let mut incoming = node
         .control
         .clone()
@@ -62,7 +62,7 @@ async fn crafted(script: Vec<Script>) -> Node {
 /// Requests blocks 10..13 from a server playing `script`; returns the client's verdict.
 async fn against(script: Vec<Script>) -> Result<Vec<(u64, Bytes)>, FetchError> {
     let server = crafted(script).await;
-    let mut client = Node::spawn(&[&server]).await;
+    let mut client = Node::spawn(&[&server]).await.unwrap();
     fetch(
         &mut client.control,
         server.peer,

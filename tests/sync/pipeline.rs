@@ -62,7 +62,9 @@ async fn syncs_correctly_despite_tampering_servers() {
     let bad_txs = honest_server(&tampered(&blocks, 1)).await;
     let bad_headers = honest_server(&tampered(&blocks, 0)).await;
     let honest = honest_server(&blocks).await;
-    let client = Node::spawn(&[&bad_txs, &bad_headers, &honest]).await;
+    let client = Node::spawn(&[&bad_txs, &bad_headers, &honest])
+        .await
+        .unwrap();
     let (recorder, sink) = (Recorder::new(), Arc::new(TestSink::default()));
     let (mut p, registry) = pipeline(&client, sink.clone(), recorder.clone());
     let (_tx, peers) = watch::channel(vec![bad_txs.peer, bad_headers.peer, honest.peer]);
@@ -96,7 +98,7 @@ async fn syncs_correctly_despite_tampering_servers() {
 async fn completes_from_the_others_when_a_server_dies_mid_sync() {
     let blocks = chain(3_000, 256);
     let (a, b) = (honest_server(&blocks).await, honest_server(&blocks).await);
-    let client = Node::spawn(&[&a, &b]).await;
+    let client = Node::spawn(&[&a, &b]).await.unwrap();
     let sink = Arc::new(TestSink::default());
     let (reached, resume) = sink.pause_at(500);
     let (mut p, _registry) = pipeline(&client, sink.clone(), Recorder::new());
@@ -123,7 +125,7 @@ async fn completes_from_the_others_when_a_server_dies_mid_sync() {
 async fn resumes_from_the_sink_head_and_returns_at_once_when_synced() {
     let blocks = chain(250, 64);
     let server = honest_server(&blocks).await;
-    let client = Node::spawn(&[&server]).await;
+    let client = Node::spawn(&[&server]).await.unwrap();
     let sink = Arc::new(TestSink::default());
     let (mut p, _registry) = pipeline(&client, sink.clone(), Recorder::new());
     let (_tx, peers) = watch::channel(vec![server.peer]);
@@ -138,7 +140,7 @@ async fn resumes_from_the_sink_head_and_returns_at_once_when_synced() {
 async fn run_follows_a_moving_target_until_cancelled() {
     let blocks = chain(300, 32);
     let server = honest_server(&blocks).await;
-    let client = Node::spawn(&[&server]).await;
+    let client = Node::spawn(&[&server]).await.unwrap();
     let sink = Arc::new(TestSink::default());
     let (p, _registry) = pipeline(&client, sink.clone(), Recorder::new());
     let (_peers_tx, peers) = watch::channel(vec![server.peer]);
@@ -164,7 +166,7 @@ async fn overflowing_server(blocks: Vec<[Bytes; 5]>, after_fin: bool) -> Node {
     use wharf::chain::Component;
     use wharf::sync::proto::{FinReason, SyncRequest};
     use wharf::sync::{fin, item, protocol_id, wire};
-    let node = Node::spawn(&[]).await;
+    let node = Node::spawn(&[]).await.unwrap();
     let blocks = Arc::new(blocks);
     for (index, component) in Component::ALL.into_iter().enumerate() {
         let mut incoming = node
@@ -213,7 +215,7 @@ async fn reports_extra_items_and_data_after_fin_and_syncs_from_the_honest_relay(
     let extra = overflowing_server(blocks.clone(), false).await;
     let after_fin = overflowing_server(blocks.clone(), true).await;
     let honest = honest_server(&blocks).await;
-    let client = Node::spawn(&[&extra, &after_fin, &honest]).await;
+    let client = Node::spawn(&[&extra, &after_fin, &honest]).await.unwrap();
     let (recorder, sink) = (Recorder::new(), Arc::new(TestSink::default()));
     let (mut p, _registry) = pipeline(&client, sink.clone(), recorder.clone());
     let (_tx, peers) = watch::channel(vec![extra.peer, after_fin.peer, honest.peer]);

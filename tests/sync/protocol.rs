@@ -18,7 +18,7 @@ async fn serves_every_component_of_a_range() {
         SyncServerConfig::default(),
     )
     .await;
-    let mut client = Node::spawn(&[&server]).await;
+    let mut client = Node::spawn(&[&server]).await.unwrap();
     let cfg = FetchConfig::default();
     for (i, component) in Component::ALL.into_iter().enumerate() {
         let got = fetch(
@@ -63,7 +63,7 @@ async fn ends_early_with_fin_when_blocks_are_missing() {
         SyncServerConfig::default(),
     )
     .await;
-    let mut client = Node::spawn(&[&server]).await;
+    let mut client = Node::spawn(&[&server]).await.unwrap();
     let cfg = FetchConfig::default();
     let got = fetch(
         &mut client.control,
@@ -116,7 +116,7 @@ async fn refuses_limit_zero_step_zero_and_huge_limits_and_reports_them() {
         SyncServerConfig::default(),
     )
     .await;
-    let mut client = Node::spawn(&[&server]).await;
+    let mut client = Node::spawn(&[&server]).await.unwrap();
     let cfg = FetchConfig::default();
     let cases = [
         (0, 1, FinReason::BadRequest),
@@ -162,7 +162,7 @@ async fn refuses_streams_beyond_the_rate_limit() {
         ..SyncServerConfig::default()
     };
     let (server, _) = serving(source(&chain(10, 8)), recorder.clone(), cfg).await;
-    let mut client = Node::spawn(&[&server]).await;
+    let mut client = Node::spawn(&[&server]).await.unwrap();
     let fc = FetchConfig::default();
     for _ in 0..2 {
         fetch(
@@ -207,7 +207,7 @@ async fn refuses_streams_beyond_the_per_peer_concurrency_limit() {
         ..SyncServerConfig::default()
     };
     let (server, _) = serving(source(&chain(10, 8)), recorder.clone(), cfg).await;
-    let mut client = Node::spawn(&[&server]).await;
+    let mut client = Node::spawn(&[&server]).await.unwrap();
     let protocol = wharf::sync::protocol_id(NETWORK, Component::Headers);
     let mut idle = client
         .control
@@ -253,7 +253,7 @@ async fn the_head_protocol_answers_the_newest_header_or_nothing() {
     use tokio_util::task::TaskTracker;
     use wharf::sync::{ask_head, serve_head, HeadError, HeadSource};
 
-    let mut server = Node::spawn(&[]).await;
+    let mut server = Node::spawn(&[]).await.unwrap();
     let head: Arc<Mutex<Option<Bytes>>> = Arc::default();
     let shared = head.clone();
     let source: HeadSource = Arc::new(move || shared.lock().unwrap().clone());
@@ -268,7 +268,7 @@ async fn the_head_protocol_answers_the_newest_header_or_nothing() {
         CancellationToken::new(),
     )
     .unwrap();
-    let mut client = Node::spawn(&[&server]).await;
+    let mut client = Node::spawn(&[&server]).await.unwrap();
 
     let none = ask_head(&mut client.control, server.peer, NETWORK, t).await;
     assert_eq!(none.unwrap(), None, "no block yet");

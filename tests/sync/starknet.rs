@@ -140,7 +140,7 @@ async fn sync_despite(which: &[u64], bad_first: bool) {
     let bad = serving(bad_source, Recorder::new(), SyncServerConfig::default())
         .await
         .0;
-    let client = Node::spawn(&[&honest, &bad]).await;
+    let client = Node::spawn(&[&honest, &bad]).await.unwrap();
 
     let target_dir = tempfile::tempdir().unwrap();
     let target = Arc::new(open_store(&target_dir, dyn_adapter.clone()));

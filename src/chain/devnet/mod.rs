@@ -30,6 +30,7 @@
 //! **Signature** = Ed25519 (RFC 8032) by the gateway key over the 32 block-hash bytes.
 //! The gateway publishes its 32-byte public key at `GET /public-key` as hex.
 
+mod batch;
 mod codec;
 mod merkle;
 mod mint;
@@ -47,12 +48,15 @@ use super::{body_index, BlockHash, ChainAdapter, Component, Header, VerifyError}
 #[derive(Debug, Clone)]
 pub struct DevnetAdapter {
     key: ed25519::PublicKey,
+    /// The same key for batch verification.
+    batch_key: batch::Key,
 }
 
 impl DevnetAdapter {
     /// An adapter that accepts blocks signed by `key`.
     pub fn new(key: ed25519::PublicKey) -> Self {
-        DevnetAdapter { key }
+        let batch_key = batch::Key::new(&key);
+        DevnetAdapter { key, batch_key }
     }
 
     /// An adapter from the 32 raw public-key bytes (e.g. the pinned `gateway.pub`).
@@ -93,6 +97,24 @@ impl ChainAdapter for DevnetAdapter {
             return Err(VerifyError::BadSignature);
         }
         Ok(hash)
+    }
+
+    /// One Ed25519 batch check for all headers; if the batch fails, each is checked alone to
+    /// name the first bad one (and a batch rejection that every single check accepts is accepted).
+    fn verify_header_signatures(
+        &self,
+        headers: &[&Header],
+    ) -> Result<Vec<BlockHash>, (usize, VerifyError)> {
+        let hashes: Vec<BlockHash> = headers.iter().map(|h| self.block_hash(h)).collect();
+        if self.batch_key.verify(&hashes, headers) {
+            return Ok(hashes);
+        }
+        for (i, (header, hash)) in headers.iter().zip(&hashes).enumerate() {
+            if !self.key.verify(hash.as_bytes(), &header.signature) {
+                return Err((i, VerifyError::BadSignature));
+            }
+        }
+        Ok(hashes)
     }
 
     fn verify_body(

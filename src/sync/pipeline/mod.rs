@@ -40,6 +40,20 @@ pub trait BlockVerifier: Send + Sync + 'static {
         number: BlockNumber,
         bytes: &Bytes,
     ) -> Result<Self::Header, Self::Error>;
+    /// Decodes and checks the headers of consecutive blocks from `start`, as
+    /// [`BlockVerifier::verify_header`] on each would (an implementation may check their
+    /// signatures in one batch). On failure: the index of the first bad header and why.
+    fn verify_headers(
+        &self,
+        start: BlockNumber,
+        raw: &[Bytes],
+    ) -> Result<Vec<Self::Header>, (usize, Self::Error)> {
+        (start..)
+            .zip(raw)
+            .enumerate()
+            .map(|(i, (number, bytes))| self.verify_header(number, bytes).map_err(|e| (i, e)))
+            .collect()
+    }
     /// The header's block hash (what the next block's parent hash must be).
     fn block_hash(&self, header: &Self::Header) -> BlockHash;
     /// The header's parent hash.

@@ -49,7 +49,8 @@ pub fn verify_chunk<V: BlockVerifier>(
     Ok(assemble(verifier, start, headers, parts))
 }
 
-/// Decodes and checks each header and the parent links between them.
+/// Decodes and checks the headers (signatures possibly in one batch), then the parent links
+/// between them.
 fn verify_headers<V: BlockVerifier>(
     verifier: &V,
     start: BlockNumber,
@@ -60,20 +61,18 @@ fn verify_headers<V: BlockVerifier>(
         number,
         reason,
     };
-    let mut headers = Vec::with_capacity(raw.len());
+    let headers = verifier
+        .verify_headers(start, raw)
+        .map_err(|(i, e)| blame(start + i as u64, e.to_string()))?;
     let mut previous: Option<BlockHash> = None;
-    for (number, bytes) in (start..).zip(raw) {
-        let header = verifier
-            .verify_header(number, bytes)
-            .map_err(|e| blame(number, e.to_string()))?;
-        if previous.is_some_and(|hash| hash != verifier.parent_hash(&header)) {
+    for (number, header) in (start..).zip(&headers) {
+        if previous.is_some_and(|hash| hash != verifier.parent_hash(header)) {
             return Err(blame(
                 number,
                 "parent hash does not match the previous block".into(),
             ));
         }
-        previous = Some(verifier.block_hash(&header));
-        headers.push(header);
+        previous = Some(verifier.block_hash(header));
     }
     Ok(headers)
 }
