@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use bytes::Bytes;
+
 use super::{Block, BlockHash, BlockNumber, Component, Header, BODY_COMPONENTS};
 
 /// Why a header, body or block was refused. [`VerifyError::reason`] is the stable
@@ -150,8 +152,9 @@ pub trait ChainAdapter: Send + Sync + fmt::Debug {
     /// Starknet: receipts and events name the block's transactions in order, which nothing else
     /// binds before 0.13.2). The P2P sync pipeline runs it once a block is complete. Default:
     /// nothing to check.
-    fn verify_cross_links(&self, block: &Block) -> Result<(), VerifyError> {
-        let _ = block;
+    /// `bodies` are indexed like [`BODY_COMPONENTS`].
+    fn verify_cross_links(&self, bodies: &[Bytes; 4]) -> Result<(), VerifyError> {
+        let _ = bodies;
         Ok(())
     }
 

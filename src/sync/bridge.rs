@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::chain::{Block, BlockHash, BlockNumber, ChainAdapter, Component, Header, VerifyError};
+use crate::chain::{BlockHash, BlockNumber, ChainAdapter, Component, Header, VerifyError};
 use crate::store::{BlockStore, RawBlock, StoreError};
 use crate::sync::pipeline::{BlockSink, BlockVerifier, VerifiedBlock};
 use crate::sync::source::{BlockSource, SourceError};
@@ -92,15 +92,12 @@ impl BlockVerifier for ChainVerifier {
 
     fn verify_links(
         &self,
-        header: &CheckedHeader,
+        _header: &CheckedHeader,
         parts: &[Bytes; 5],
     ) -> Result<(), (Component, VerifyError)> {
         let [_, transactions, receipts, events, state_diffs] = parts.clone();
-        let block = Block {
-            header: header.header.clone(),
-            bodies: [transactions, receipts, events, state_diffs],
-        };
-        self.0.verify_cross_links(&block).map_err(|e| {
+        let bodies = [transactions, receipts, events, state_diffs];
+        self.0.verify_cross_links(&bodies).map_err(|e| {
             let component = match &e {
                 VerifyError::TransactionLink { component, .. } => *component,
                 _ => Component::Receipts,

@@ -262,8 +262,8 @@ impl ChainAdapter for StarknetAdapter {
         self.body(&h, v, component, body).map(drop)
     }
 
-    fn verify_cross_links(&self, block: &Block) -> Result<(), VerifyError> {
-        StarknetAdapter::verify_links(self, block)
+    fn verify_cross_links(&self, bodies: &[bytes::Bytes; 4]) -> Result<(), VerifyError> {
+        bodies::links(bodies)
     }
 
     /// Parent link, signature, every component, then the cross-check that receipts and
