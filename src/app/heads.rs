@@ -16,6 +16,7 @@ use super::sync::SyncDeps;
 use crate::chain::{BlockNumber, ChainAdapter, Component, VerifyError};
 use crate::config::Config;
 use crate::control::{Control, ScoreEvent};
+use crate::sync::limits::Limiter;
 use crate::sync::{ask_head, serve_head, HeadSource, SyncServerError};
 
 /// Starts answering `/wharf/<network>/head/1.0.0` from the store.
@@ -31,11 +32,13 @@ pub fn serve(
         store.range(Component::Headers, number, 1).ok()?.pop()
     });
     let timeout = config.sync.server.write_timeout;
+    let limiter = Limiter::new(Arc::new(config.sync.server.clone()));
     let mut control = deps.p2p.stream_control();
     serve_head(
         &mut control,
         &config.node.network,
         source,
+        limiter,
         timeout,
         tracker,
         cancel.clone(),

@@ -12,6 +12,7 @@ use libp2p_stream::Control;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::sync::limits::Limiter;
 use crate::sync::proto::Head;
 use crate::sync::wire::{self, WireError};
 
@@ -41,11 +42,13 @@ pub fn head_protocol_id(network: &str) -> StreamProtocol {
         .expect("starts with a slash")
 }
 
-/// Answers every head stream with the newest header from `source` until `cancel`.
+/// Answers every head stream `limiter` admits with the newest header from `source` until
+/// `cancel` (a refused stream is dropped: the per-peer stream and rate limits of `[sync.server]`).
 pub fn serve_head(
     control: &mut Control,
     network: &str,
     source: HeadSource,
+    limiter: Limiter,
     timeout: Duration,
     tracker: &TaskTracker,
     cancel: CancellationToken,
@@ -58,10 +61,18 @@ pub fn serve_head(
     tracker.spawn(async move {
         while let Some(Some((peer, mut stream))) = cancel.run_until_cancelled(incoming.next()).await
         {
+            let permit = match limiter.admit(peer) {
+                Ok(permit) => permit,
+                Err(refusal) => {
+                    tracing::debug!(%peer, ?refusal, "head stream refused");
+                    continue;
+                }
+            };
             let head = Head {
                 header: source().unwrap_or_default(),
             };
             streams.spawn(async move {
+                let _permit = permit;
                 let sent = wire::write_message(&mut stream, &head, &mut Vec::new(), timeout).await;
                 if let Err(e) = sent.and(wire::close(&mut stream, timeout).await) {
                     tracing::debug!(%peer, error = %e, "head answer not delivered");

@@ -259,10 +259,17 @@ async fn the_head_protocol_answers_the_newest_header_or_nothing() {
     let source: HeadSource = Arc::new(move || shared.lock().unwrap().clone());
     let t = Duration::from_secs(5);
     let tracker = TaskTracker::new();
+    let cfg = SyncServerConfig {
+        request_burst: 3,
+        requests_per_second: 0.001,
+        ..SyncServerConfig::default()
+    };
+    let limiter = wharf::sync::limits::Limiter::new(Arc::new(cfg));
     serve_head(
         &mut server.control,
         NETWORK,
         source,
+        limiter,
         t,
         &tracker,
         CancellationToken::new(),
@@ -286,4 +293,10 @@ async fn the_head_protocol_answers_the_newest_header_or_nothing() {
     );
     let other = ask_head(&mut client.control, server.peer, "othernet", t).await;
     assert!(matches!(other, Err(HeadError::Open(_))), "{other:?}");
+    *head.lock().unwrap() = Some(Bytes::from_static(b"signed header bytes"));
+    let limited = ask_head(&mut client.control, server.peer, NETWORK, t).await;
+    assert!(
+        limited.is_err(),
+        "a fourth head request beyond the burst of 3 is refused: {limited:?}"
+    );
 }
