@@ -158,7 +158,8 @@ pub trait ChainAdapter: Send + Sync + fmt::Debug {
         Ok(())
     }
 
-    /// All checks: parent link (when the parent is known), signature, every body.
+    /// All checks: parent link (when the parent is known), signature, every body, then the
+    /// bodies against each other.
     fn verify_block(
         &self,
         block: &Block,
@@ -171,6 +172,7 @@ pub trait ChainAdapter: Send + Sync + fmt::Debug {
         for (component, body) in BODY_COMPONENTS.iter().zip(&block.bodies) {
             self.verify_body(&block.header, *component, body)?;
         }
+        self.verify_cross_links(&block.bodies)?;
         Ok(hash)
     }
 

@@ -40,7 +40,8 @@
 //! form, over `poseidon_hash_many([block_hash, state_diff_commitment])` (the sponge
 //! over two felts, not the two-to-one `poseidon_hash`). Whole blocks also check
 //! that receipts and events list the block's transaction hashes in order
-//! ([`StarknetAdapter::verify_links`] runs that check alone).
+//! ([`ChainAdapter::verify_cross_links`] runs that check alone; the P2P pipeline calls it
+//! once a block's components are all verified).
 //!
 //! - **0.13.2 and later**: Poseidon tries; the receipt commitment and the
 //!   `STARKNET_STATE_DIFF0` state-diff commitment are in the block hash, so every
@@ -155,15 +156,6 @@ impl StarknetAdapter {
         Ok((h, v))
     }
 
-    /// The cross-component check of [`ChainAdapter::verify_block`] on its own: receipts
-    /// and events entries list the block's transaction hashes, in order. Cheap (parses
-    /// the stated hashes only). The sync pipeline verifies components one by one; before
-    /// 0.13.2 nothing else binds receipts and events to their transactions, so run this
-    /// once a block's components are all verified.
-    pub fn verify_links(&self, block: &Block) -> Result<(), VerifyError> {
-        bodies::links(&block.bodies)
-    }
-
     /// Parses the header and every component the way verification does, without hashing:
     /// a structural check (the benchmark uses it to tell parsing time from hashing time).
     pub fn parse_block(&self, block: &Block) -> Result<(), VerifyError> {
@@ -262,6 +254,8 @@ impl ChainAdapter for StarknetAdapter {
         self.body(&h, v, component, body).map(drop)
     }
 
+    /// Receipts and events entries list the block's transaction hashes, in order. Cheap
+    /// (parses the stated hashes only); before 0.13.2 nothing else binds them.
     fn verify_cross_links(&self, bodies: &[bytes::Bytes; 4]) -> Result<(), VerifyError> {
         bodies::links(bodies)
     }

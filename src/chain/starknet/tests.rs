@@ -432,10 +432,10 @@ fn receipts_and_events_must_follow_the_transactions_before_0_13_2() {
         a.verify_body(&block.header, *component, body).unwrap();
     }
     assert_eq!(
-        a.verify_links(&block).unwrap_err().reason(),
+        a.verify_cross_links(&block.bodies).unwrap_err().reason(),
         "transaction_link_mismatch"
     );
-    a.verify_links(&map(&fx)).unwrap();
+    a.verify_cross_links(&map(&fx).bodies).unwrap();
 }
 
 #[test]
