@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod report;
 pub mod server;
 pub mod source;
+pub mod starknet;
 pub mod wire;
 
 /// Messages generated from `proto/wharf/sync/v1/sync.proto`.
