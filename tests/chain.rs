@@ -3,6 +3,8 @@
 
 #[path = "chain/adapter.rs"]
 mod adapter;
+#[path = "common/child.rs"]
+mod child;
 #[path = "chain/crash.rs"]
 mod crash;
 #[path = "chain/feeder.rs"]

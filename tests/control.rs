@@ -4,8 +4,12 @@
 
 #[path = "control/bans.rs"]
 mod bans;
+#[path = "common/child.rs"]
+mod child;
 #[path = "control/common.rs"]
 mod common;
+#[path = "control/crash.rs"]
+mod crash;
 #[path = "control/fleet.rs"]
 mod fleet;
 #[path = "common/mod.rs"]
@@ -43,6 +47,7 @@ both_stores!(
     bans::peer_bans_and_filters,
     bans::invalid_expiry_rejected,
     bans::restart_keeps_bans,
+    crash::killed_control_plane_keeps_every_acknowledged_ban,
     scores::auto_ban_at_threshold,
     scores::trusted_peer_exempt,
     scores::rewards_decay_and_reset,

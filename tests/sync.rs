@@ -1,5 +1,9 @@
 //! Sync protocols and pipeline over real libp2p swarms on 127.0.0.1.
 
+#[path = "common/child.rs"]
+mod child;
+#[path = "sync/crash.rs"]
+mod crash;
 #[path = "sync/devnet.rs"]
 mod devnet;
 #[path = "sync/fixtures.rs"]

@@ -31,6 +31,13 @@ pub struct BenchNode {
 impl BenchNode {
     /// Starts a swarm on a fresh loopback port, connected to every node of `dial`.
     pub async fn spawn(dial: &[&BenchNode]) -> Result<BenchNode, BenchError> {
+        let peers: Vec<(PeerId, Multiaddr)> =
+            dial.iter().map(|n| (n.peer, n.addr.clone())).collect();
+        Self::spawn_dialing(&peers).await
+    }
+
+    /// The same, dialing peers known by id and address (e.g. in another process).
+    pub async fn spawn_dialing(dial: &[(PeerId, Multiaddr)]) -> Result<BenchNode, BenchError> {
         let mut swarm = build()?;
         let listen: Multiaddr = "/ip4/127.0.0.1/tcp/0".parse().expect("valid multiaddr");
         swarm.listen_on(listen).map_err(net)?;
@@ -39,9 +46,9 @@ impl BenchNode {
             _ => None,
         })
         .await?;
-        for node in dial {
-            swarm.dial(node.addr.clone()).map_err(net)?;
-            let target = node.peer;
+        for (target, addr) in dial {
+            swarm.dial(addr.clone()).map_err(net)?;
+            let target = *target;
             until(&mut swarm, |e| match e {
                 SwarmEvent::ConnectionEstablished { peer_id, .. } if *peer_id == target => Some(()),
                 _ => None,

@@ -1,15 +1,17 @@
-//! Abrupt kill: a feeder process killed with SIGKILL mid-sync reopens at its last
-//! committed block, with a valid chain, and resumes from there.
+//! Abrupt kills: a feeder process killed with SIGKILL at random moments of its sync, several
+//! times in a row on the same store, reopens each time at (or past) the last head it reported
+//! committed, with a chain identical to the gateway's, and finally resumes to the tip.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::child::{random_below, Child};
 use crate::helpers::{assert_same_chain, feeder_config, gateway, open_store, TestFeeder};
 
 const CHILD_ENV: &str = "WHARF_TEST_CRASH_CHILD";
 const NEVER: Duration = Duration::from_secs(3600);
+const TIP: u64 = 2000;
+const ROUNDS: usize = 4;
 
 /// Runs in the child process only: syncs and prints every committed head until killed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -21,66 +23,71 @@ async fn crash_child_feeder() {
     cfg.batch_size = 4;
     let feeder = TestFeeder::start(cfg, Path::new(dir)).await;
     let mut heads = feeder.handle.subscribe();
-    while heads.changed().await.is_ok() {
-        let number = heads.borrow().as_ref().map(|h| h.number);
-        println!("HEAD {}", number.unwrap_or_default());
-    }
-}
-
-fn spawn_child(url: &str, dir: &Path) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "crash::crash_child_feeder",
-            "--nocapture",
-        ])
-        .env(CHILD_ENV, format!("{url}|{}", dir.display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-/// Reads the child's output until it reports a head of at least `target`.
-fn wait_for_head(child: &mut Child, target: u64) {
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        let head = line
-            .strip_prefix("HEAD ")
-            .and_then(|n| n.parse::<u64>().ok());
-        if head.is_some_and(|n| n >= target) {
-            return;
+    loop {
+        let number = heads.borrow_and_update().as_ref().map(|h| h.number);
+        if let Some(n) = number {
+            println!("HEAD {n}");
+        }
+        if heads.changed().await.is_err() {
+            break;
         }
     }
-    panic!("child exited before reaching head {target}");
+}
+
+fn head_line(line: &str) -> Option<u64> {
+    line.strip_prefix("HEAD ")?.parse().ok()
+}
+
+/// Starts a child on `dir`, waits until it reports a head of at least `target`, lets it run a
+/// random few milliseconds more (so the kill lands anywhere in a commit), kills it; returns
+/// the highest head it reported.
+fn run_and_kill(url: &str, dir: &Path, target: u64) -> u64 {
+    let child = Child::spawn(
+        "crash::crash_child_feeder",
+        &[(CHILD_ENV, format!("{url}|{}", dir.display()))],
+    );
+    let mut reported = 0;
+    child
+        .next(Duration::from_secs(120), |l| {
+            reported = reported.max(head_line(l)?);
+            (reported >= target).then_some(())
+        })
+        .unwrap_or_else(|| panic!("child never reached head {target}"));
+    std::thread::sleep(random_below(Duration::from_millis(15)));
+    let rest = child.kill();
+    rest.iter()
+        .filter_map(|l| head_line(l))
+        .fold(reported, u64::max)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_feeder_reopens_at_its_last_commit() {
-    let gw = gateway(2000, NEVER).await;
+    let gw = gateway(TIP, NEVER).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = spawn_child(&gw.url(), dir.path());
-    let reader = tokio::task::spawn_blocking(move || {
-        wait_for_head(&mut child, 200);
-        child.kill().unwrap();
-        child.wait().unwrap()
-    });
-    let status = tokio::time::timeout(Duration::from_secs(120), reader)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(!status.success(), "the child was killed, not finished");
     let adapter = std::sync::Arc::new(gw.chain().minter().adapter().clone());
-    let store = open_store(dir.path(), adapter);
-    let (head, _) = store.head().expect("blocks survived the kill");
-    assert!((200..2000).contains(&head), "killed mid-sync at {head}");
-    assert_same_chain(&store, &gw, head);
-    drop(store);
+    let mut head = 0;
+    for round in 0..ROUNDS {
+        let target = head + 20 + rand::random::<u64>() % 120;
+        let (url, path) = (gw.url(), dir.path().to_path_buf());
+        let reported = tokio::task::spawn_blocking(move || run_and_kill(&url, &path, target))
+            .await
+            .unwrap();
+        let store = open_store(dir.path(), adapter.clone());
+        let (stored, _) = store.head().expect("blocks survived the kill");
+        assert!(
+            stored >= reported,
+            "round {round}: head {reported} was reported committed, the store has {stored}"
+        );
+        assert!(
+            stored < TIP,
+            "round {round}: killed mid-sync, not at the tip"
+        );
+        assert_same_chain(&store, &gw, stored);
+        head = stored;
+    }
     let feeder = TestFeeder::start(feeder_config(gw.url()), dir.path()).await;
-    feeder.wait_head(2000).await;
-    assert_eq!(feeder.metrics.blocks_committed.get(), 2000 - head);
+    feeder.wait_head(TIP).await;
+    assert_eq!(feeder.metrics.blocks_committed.get(), TIP - head);
     let store = feeder.stop().await;
-    assert_same_chain(&store, &gw, 2000);
+    assert_same_chain(&store, &gw, TIP);
 }

@@ -105,24 +105,7 @@ impl Env {
 
     /// Starts a relay's control plane on this environment.
     pub async fn start(&self, cfg: &ControlConfig) -> Relay {
-        let mut registry = Registry::default();
-        let cancel = CancellationToken::new();
-        let tracker = TaskTracker::new();
-        let control = Control::open(
-            cfg,
-            self.dir.path(),
-            &mut registry,
-            cancel.clone(),
-            &tracker,
-        )
-        .await
-        .expect("control opens");
-        Relay {
-            control,
-            cancel,
-            tracker,
-            registry,
-        }
+        start_control(self.dir.path(), cfg).await
     }
 
     /// Drops the test database (also done on drop, so a failing test leaves nothing behind).
@@ -161,6 +144,23 @@ impl Drop for Env {
             rt.expect("runtime").block_on(admin_exec(sql));
         });
         let _ = dropper.join();
+    }
+}
+
+/// Starts a control plane with its state in `dir` (crash tests' child processes use it on
+/// the parent's environment, which they must not own or drop).
+pub async fn start_control(dir: &std::path::Path, cfg: &ControlConfig) -> Relay {
+    let mut registry = Registry::default();
+    let cancel = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    let control = Control::open(cfg, dir, &mut registry, cancel.clone(), &tracker)
+        .await
+        .expect("control opens");
+    Relay {
+        control,
+        cancel,
+        tracker,
+        registry,
     }
 }
 
