@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::child::{random_below, Child};
+use crate::child::{kill_after_head, Child};
 use crate::helpers::{assert_same_chain, feeder_config, gateway, open_store, TestFeeder};
 
 const CHILD_ENV: &str = "WHARF_TEST_CRASH_CHILD";
@@ -34,10 +34,6 @@ async fn crash_child_feeder() {
     }
 }
 
-fn head_line(line: &str) -> Option<u64> {
-    line.strip_prefix("HEAD ")?.parse().ok()
-}
-
 /// Starts a child on `dir`, waits until it reports a head of at least `target`, lets it run a
 /// random few milliseconds more (so the kill lands anywhere in a commit), kills it; returns
 /// the highest head it reported.
@@ -46,18 +42,7 @@ fn run_and_kill(url: &str, dir: &Path, target: u64) -> u64 {
         "crash::crash_child_feeder",
         &[(CHILD_ENV, format!("{url}|{}", dir.display()))],
     );
-    let mut reported = 0;
-    child
-        .next(Duration::from_secs(120), |l| {
-            reported = reported.max(head_line(l)?);
-            (reported >= target).then_some(())
-        })
-        .unwrap_or_else(|| panic!("child never reached head {target}"));
-    std::thread::sleep(random_below(Duration::from_millis(15)));
-    let rest = child.kill();
-    rest.iter()
-        .filter_map(|l| head_line(l))
-        .fold(reported, u64::max)
+    kill_after_head(child, target, Duration::from_millis(15))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

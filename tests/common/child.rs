@@ -80,6 +80,28 @@ impl Child {
     }
 }
 
+/// The block number of a `HEAD <n>` line (how crash children report a commit).
+pub fn head_line(line: &str) -> Option<u64> {
+    line.strip_prefix("HEAD ")?.parse().ok()
+}
+
+/// Waits until `child` reports a head of at least `target`, lets it run up to `jitter` more
+/// (so the kill lands anywhere in a commit), kills it; returns the highest head it reported.
+pub fn kill_after_head(child: Child, target: u64, jitter: Duration) -> u64 {
+    let mut reported = 0;
+    child
+        .next(Duration::from_secs(120), |l| {
+            reported = reported.max(head_line(l)?);
+            (reported >= target).then_some(())
+        })
+        .unwrap_or_else(|| panic!("child never reached head {target}"));
+    std::thread::sleep(random_below(jitter));
+    let rest = child.kill();
+    rest.iter()
+        .filter_map(|l| head_line(l))
+        .fold(reported, u64::max)
+}
+
 /// A pseudo-random duration below `max` (crash tests kill at random moments).
 pub fn random_below(max: Duration) -> Duration {
     Duration::from_micros(rand::random::<u64>() % max.as_micros().max(1) as u64)

@@ -16,7 +16,7 @@ use wharf::store::{BlockStore, StoreMetrics};
 use wharf::sync::pipeline::SyncPipeline;
 use wharf::sync::{ChainVerifier, SyncConfig, SyncMetrics, SyncServerConfig};
 
-use crate::child::{random_below, Child};
+use crate::child::{kill_after_head, Child};
 use crate::fixtures::Recorder;
 use crate::net::Node;
 use crate::{serving, NETWORK};
@@ -88,26 +88,11 @@ async fn crash_child_sync() {
     std::future::pending::<()>().await;
 }
 
-fn head_line(line: &str) -> Option<u64> {
-    line.strip_prefix("HEAD ")?.parse().ok()
-}
-
 /// One child on `dir` killed once it reported `target` (plus a random few milliseconds);
 /// returns the highest head it reported.
 fn run_and_kill(spec: String, target: u64) -> u64 {
     let child = Child::spawn("crash::crash_child_sync", &[(SPEC_ENV, spec)]);
-    let mut reported = 0;
-    child
-        .next(Duration::from_secs(120), |l| {
-            reported = reported.max(head_line(l)?);
-            (reported >= target).then_some(())
-        })
-        .unwrap_or_else(|| panic!("child never reached head {target}"));
-    std::thread::sleep(random_below(Duration::from_millis(10)));
-    let rest = child.kill();
-    rest.iter()
-        .filter_map(|l| head_line(l))
-        .fold(reported, u64::max)
+    kill_after_head(child, target, Duration::from_millis(10))
 }
 
 fn mint_chain() -> Vec<Block> {
