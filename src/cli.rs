@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Map, Value};
 
+pub mod starknet;
+
 /// Wharf: bootstrap and feeder relay for blockchain peer-to-peer networks.
 #[derive(Debug, Parser)]
 #[command(name = "wharf", version, about)]
@@ -35,6 +37,9 @@ pub enum Command {
     /// Measure this machine: `wharf bench sync` (see the README's benchmarks).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Starknet tools: `wharf starknet verify-block` checks saved gateway answers.
+    #[command(subcommand)]
+    Starknet(starknet::StarknetCommand),
 }
 
 /// Benchmarks.

@@ -63,6 +63,9 @@ pub async fn start(
     } = deps;
     let metrics = ChainMetrics::register(registry);
     let rules = rules(config).await?;
+    if let Some(ChainRules::Starknet(a)) = &rules {
+        a.unverifiable().register(registry);
+    }
     let adapter = rules.as_ref().map(ChainRules::adapter);
     let store = match &adapter {
         Some(a) => Some(BlockStore::open(
