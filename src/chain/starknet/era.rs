@@ -5,9 +5,9 @@
 //!
 //! - blocks below 833 were hashed before Starknet 0.7: the chain id is hashed in, and the
 //!   timestamp, sequencer address, event count and event commitment are hashed as zero;
-//! - blocks of 0.8.0 to 0.8.2 were hashed with a sequencer address the gateway does not always
-//!   state: when the stated one (or zero) does not give the block's hash, the fallback address
-//!   `0x021f4b90…88bc5` does.
+//! - blocks of 0.7.0 to 0.8.2 were hashed with a sequencer address the gateway does not always
+//!   state (none on the 0.7.0 block 2240): when the stated one (or zero) does not give the
+//!   block's hash, the fallback address `0x021f4b90…88bc5` does.
 //!
 //! Transactions need no per-block list: every mainnet transaction hash is given by one of the
 //! formulas in `transaction.rs` (current, pre-0.8 legacy, 0.7 L1 handler), as Pathfinder's
@@ -25,7 +25,7 @@ use super::version::Version;
 pub const MAINNET: &str = "SN_MAIN";
 /// The first mainnet block hashed with the 0.7 rule.
 pub const MAINNET_FIRST_0_7_BLOCK: u64 = 833;
-/// The sequencer address 0.8.0–0.8.2 mainnet blocks were hashed with when the gateway states
+/// The sequencer address 0.7.0–0.8.2 mainnet blocks were hashed with when the gateway states
 /// another (or none).
 pub const MAINNET_FALLBACK_SEQUENCER: Felt =
     Felt::from_hex_unchecked("0x021f4b90b0377c82bf330b7b5295820769e72d79d8acd0effa0ebde6e9988bc5");
@@ -84,7 +84,7 @@ pub struct WhatLabel {
     /// `events` (pre-0.7: not in the block hash), `header_fields` (pre-0.7: timestamp and
     /// sequencer address not in the block hash), `receipts` (before 0.13.2: no commitment),
     /// `state_diff` (before 0.13.2 without a legacy signature), `transaction` (kind or version
-    /// without a known hash formula), `sequencer_fallback` (0.8.0–0.8.2 blocks hashed with the
+    /// without a known hash formula), `sequencer_fallback` (0.7.0–0.8.2 blocks hashed with the
     /// fallback sequencer address: verified, counted so operators see how often).
     pub what: &'static str,
 }

@@ -198,6 +198,9 @@ pub struct Mapped {
     /// Whether `get_block` stated the transaction commitment (it gives `0x0` or nothing for
     /// mainnet blocks before 0.8: computed here then, bound by the block hash).
     pub commitments_stated: bool,
+    /// Whether the block was hashed with the chain's fallback sequencer address instead of the
+    /// stated one (set by [`super::StarknetAdapter::map_gateway`]).
+    pub fallback_sequencer: bool,
 }
 
 /// See [`super::StarknetAdapter::block_from_gateway`].
@@ -313,6 +316,7 @@ pub fn block_from_gateway(
         },
         stated_hash: b.block_hash.map(|h| h.0),
         commitments_stated: tx_stated.is_some(),
+        fallback_sequencer: false,
     })
 }
 

@@ -110,7 +110,7 @@ pub fn inspect(adapter: &StarknetAdapter, answers: &Answers<'_>) -> Vec<Check> {
     out.push(ctx.state_diff(su.is_some()));
     out.push(ctx.links());
     out.extend(ctx.header_fields());
-    out.push(ctx.block_hash(mapped.stated_hash));
+    out.push(ctx.block_hash(mapped.stated_hash, mapped.fallback_sequencer));
     out.push(ctx.signature(answers.signature.is_some()));
     out.push(ctx.parent(answers.parent));
     out
@@ -223,7 +223,7 @@ impl Ctx<'_> {
         })
     }
 
-    fn block_hash(&self, stated: Option<Felt>) -> Check {
+    fn block_hash(&self, stated: Option<Felt>, with_fallback: bool) -> Check {
         let computed = match self.adapter.compute_block_hash(&self.block.header) {
             Ok(c) => c,
             Err(e) => return check("block hash", failed(e)),
@@ -246,11 +246,8 @@ impl Ctx<'_> {
             Era::Pedersen => "Pedersen rule",
             Era::Poseidon => "Poseidon rule",
         };
-        let fallback = self.adapter.eras().fallback_sequencer;
-        let with_fallback =
-            self.era == Era::Pedersen && fallback.is_some_and(|f| f == self.h.sequencer_address.0);
         let note = if with_fallback {
-            ", with the 0.8.0-0.8.2 fallback sequencer address"
+            ", with the fallback sequencer address (the gateway states none or another for 0.7.0-0.8.2 blocks)"
         } else {
             ""
         };

@@ -59,7 +59,7 @@
 //! - **Mainnet's early eras** (`era.rs`): blocks below 833 are hashed with the pre-0.7
 //!   rule (chain id in, no timestamp, sequencer address or events), so their events,
 //!   timestamp and sequencer address are not bound by anything and are counted in
-//!   `wharf_starknet_unverifiable_total`; 0.8.0–0.8.2 blocks whose stated sequencer address
+//!   `wharf_starknet_unverifiable_total`; 0.7.0–0.8.2 blocks whose stated sequencer address
 //!   does not give their hash are mapped with the fallback address that does (the header
 //!   carries the address the hash used).
 
@@ -172,8 +172,9 @@ impl StarknetAdapter {
     }
 
     /// [`Self::block_from_gateway`] with what the answers state. A pre-0.13.2 block whose
-    /// stated sequencer address does not give the stated hash but the chain's fallback address
-    /// does (mainnet 0.8.0–0.8.2) is mapped with the fallback address, and counted.
+    /// stated sequencer address (or none) does not give the stated hash but the chain's
+    /// fallback address does (mainnet 0.7.0–0.8.2) is mapped with the fallback address, and
+    /// counted.
     pub fn map_gateway(
         &self,
         block: &[u8],
@@ -192,6 +193,7 @@ impl StarknetAdapter {
         h.sequencer_address = HexFelt(fallback);
         if self.hash(&h, v) == stated {
             mapped.block.header = h.to_header()?;
+            mapped.fallback_sequencer = true;
             self.unverifiable.add("sequencer_fallback", 1);
         }
         Ok(mapped)

@@ -1,6 +1,6 @@
 //! Mainnet eras on real gateway answers (`tests/fixtures/starknet/mainnet`): the pre-0.7
 //! genesis blocks, a 0.7.0, a 0.8.0 and a 0.9.0 block verify end to end where their era
-//! allows, the 0.8.0–0.8.2 fallback sequencer address is found when the gateway leaves the
+//! allows, the 0.7.0–0.8.2 fallback sequencer address is found when the gateway leaves the
 //! address out, and a changed transaction field or block field is refused in each era.
 
 use serde_json::Value;
