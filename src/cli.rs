@@ -231,6 +231,10 @@ pub struct RunArgs {
     /// Upstream gateway public key, hex [feeder.gateway_public_key].
     #[arg(long = "gateway-public-key", value_name = "HEX")]
     pub gateway_public_key: Option<String>,
+    /// Trusted checkpoint `<number>:<block hash>`: start the chain at that block instead of
+    /// genesis [feeder.checkpoint, sync.checkpoint].
+    #[arg(long, value_name = "NUMBER:HASH")]
+    pub checkpoint: Option<String>,
     /// Postgres URL for bans and scores shared by the fleet [control.database_url].
     #[arg(long = "database-url", value_name = "URL")]
     pub database_url: Option<String>,
@@ -283,6 +287,10 @@ impl RunArgs {
         }
         if let Some(k) = &self.gateway_public_key {
             set("feeder", "gateway_public_key", json!(k));
+        }
+        if let Some(c) = &self.checkpoint {
+            set("feeder", "checkpoint", json!(c));
+            set("sync", "checkpoint", json!(c));
         }
         if let Some(u) = &self.database_url {
             set("control", "database_url", json!(u));

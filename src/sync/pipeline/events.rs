@@ -126,12 +126,22 @@ impl<V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'_, V, S> {
         Ok(())
     }
 
-    /// Stage 4 check: the first block of a chunk must extend the tip (unchecked on an empty chain).
+    /// Stage 4 check: the first block of a chunk must extend the tip; on an empty chain that
+    /// starts at a checkpoint it must be the checkpoint block (else unchecked: genesis).
     pub(super) fn extends_tip(&self, blocks: &[VerifiedBlock<V::Header>]) -> bool {
-        let (Some((_, tip)), Some(first)) = (self.tip, blocks.first()) else {
+        let Some(first) = blocks.first() else {
             return true;
         };
-        self.p.verifier.parent_hash(&first.header) == tip
+        match (self.tip, self.p.sink.anchor()) {
+            (Some((_, tip)), _) => self.p.verifier.parent_hash(&first.header) == tip,
+            (None, Some(anchor)) => (first.number, first.hash) == anchor,
+            (None, None) => true,
+        }
+    }
+
+    /// The first block number of the chain: the sink's checkpoint, else genesis.
+    pub(super) fn first(&self) -> BlockNumber {
+        self.p.sink.anchor().map_or(0, |(n, _)| n)
     }
 
     /// Reports the peer that sent `component` of chunk `start` as sending invalid data.
