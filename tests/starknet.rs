@@ -343,3 +343,17 @@ async fn a_checkpoint_hash_the_gateway_block_does_not_have_is_refused() {
     assert_eq!(head(&feeder), None, "nothing is stored");
     feeder.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_gateway_is_followed_honouring_retry_after() {
+    let gw = MockGateway::start("sepolia", 4, 4).await;
+    gw.rate_limit(6);
+    let dir = tempfile::tempdir().unwrap();
+    let feeder = App::start(sepolia_node(dir.path(), &gw, &[], true))
+        .await
+        .unwrap();
+    wait_head(&feeder, 4, "feeder behind a rate limit").await;
+    assert!(gw.throttled() >= 1, "the limit was hit");
+    assert_sepolia_chain(&feeder, 4);
+    feeder.shutdown().await;
+}
