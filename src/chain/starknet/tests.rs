@@ -100,7 +100,7 @@ fn gateway_hash(fx: &Fx) -> BlockHash {
 }
 
 /// A copy of `json` changed by `edit`.
-fn edited(json: &[u8], edit: impl FnOnce(&mut Value)) -> Vec<u8> {
+pub(super) fn edited(json: &[u8], edit: impl FnOnce(&mut Value)) -> Vec<u8> {
     let mut v: Value = serde_json::from_slice(json).unwrap();
     edit(&mut v);
     serde_json::to_vec(&v).unwrap()
@@ -121,7 +121,7 @@ fn verify_edited(
     a.verify_block(&b, None)
 }
 
-fn bump(felt: &mut Value) {
+pub(super) fn bump(felt: &mut Value) {
     let f = parse_felt(felt.as_str().unwrap()).unwrap();
     *felt = Value::String(felt_hex(&(f + Felt::ONE)));
 }

@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use super::tests::{bump, edited};
 use super::*;
 use crate::chain::BODY_COMPONENTS;
 
@@ -54,12 +55,6 @@ fn stated_hash(block: &[u8]) -> BlockHash {
             .unwrap()
             .to_bytes_be(),
     )
-}
-
-fn edited(json: &[u8], edit: impl FnOnce(&mut Value)) -> Vec<u8> {
-    let mut v: Value = serde_json::from_slice(json).unwrap();
-    edit(&mut v);
-    serde_json::to_vec(&v).unwrap()
 }
 
 /// Every body component and the cross links of an unsigned block; its hash must be `stated`.
@@ -139,11 +134,6 @@ fn a_0_8_block_without_its_sequencer_address_is_hashed_with_the_fallback() {
             .is_err(),
         "only mainnet has the fallback"
     );
-}
-
-fn bump(felt: &mut Value) {
-    let f = parse_felt(felt.as_str().unwrap()).unwrap();
-    *felt = Value::String(felt_hex(&(f + Felt::ONE)));
 }
 
 /// The first transaction with calldata, its calldata felt changed.
