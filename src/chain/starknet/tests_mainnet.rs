@@ -24,8 +24,9 @@ fn adapter() -> StarknetAdapter {
 }
 
 /// Blocks of each era that have only a `get_block` answer upstream.
-fn era_blocks() -> [(u64, &'static [u8]); 3] {
+fn era_blocks() -> [(u64, &'static [u8]); 4] {
     [
+        (833, mainnet!("block/833.json")),
         (2240, mainnet!("block/2240.json")),
         (2500, mainnet!("block/2500.json")),
         (2800, mainnet!("block/2800.json")),
@@ -117,7 +118,7 @@ fn blocks_of_0_7_0_8_and_0_9_verify_hashes_commitments_and_block_hash() {
 #[test]
 fn a_0_8_block_without_its_sequencer_address_is_hashed_with_the_fallback() {
     let a = adapter();
-    let (_, block) = era_blocks()[1];
+    let (_, block) = era_blocks()[2];
     let without = edited(block, |v| {
         v.as_object_mut().unwrap().remove("sequencer_address");
     });
@@ -200,5 +201,19 @@ fn pre_0_7_events_and_timestamps_are_not_bound_and_counted() {
     assert!(
         a.verify_block(&b, None).is_ok(),
         "the pre-0.7 hash does not cover the timestamp: only counted"
+    );
+}
+
+#[test]
+fn the_first_0_7_block_verifies_with_its_legacy_form_signature() {
+    let a = adapter();
+    let (block, sig) = (mainnet!("block/833.json"), mainnet!("signature/833.json"));
+    let b = a.block_from_gateway(block, EMPTY_DIFF, sig).unwrap();
+    assert_eq!(a.verify_header_signature(&b.header), Ok(stated_hash(block)));
+    let changed = edited(block, |v| bump(&mut v["state_root"]));
+    let b = a.block_from_gateway(&changed, EMPTY_DIFF, sig).unwrap();
+    assert_eq!(
+        a.verify_header_signature(&b.header),
+        Err(VerifyError::BadSignature)
     );
 }
