@@ -336,3 +336,37 @@ fn verify_block_fails_on_a_changed_transaction_or_signature() {
     assert_eq!(code, 1, "mainnet answers under Sepolia rules:\n{out}");
     assert!(out.contains("block hash: failed: computed"), "{out}");
 }
+
+#[test]
+fn verify_block_takes_the_include_block_state_update_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let read = |rel: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(fixture_path(rel)).unwrap()).unwrap()
+    };
+    let combined = serde_json::json!({
+        "block": read("sepolia/block/4.json"),
+        "state_update": read("sepolia/state_update/4.json"),
+    });
+    let path = dir.path().join("with_block.json");
+    std::fs::write(&path, serde_json::to_vec(&combined).unwrap()).unwrap();
+    let (block, sig) = (
+        fixture_path("sepolia/block/4.json"),
+        fixture_path("sepolia/signature/4.json"),
+    );
+    let args = [
+        "--network",
+        "sepolia",
+        "--block",
+        &block,
+        "--signature",
+        &sig,
+        "--state-update",
+        path.to_str().unwrap(),
+    ];
+    let (code, out) = verify_block(&args);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("state diff commitment: ok (the legacy commitment the signature's signature_input signs)"),
+        "{out}"
+    );
+}
