@@ -357,3 +357,35 @@ async fn a_rate_limited_gateway_is_followed_honouring_retry_after() {
     assert_sepolia_chain(&feeder, 4);
     feeder.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_joiner_with_a_wrong_checkpoint_stores_nothing_and_blames_no_honest_peer() {
+    let gw = MockGateway::start("sepolia", 7, 7).await;
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let feeder = App::start(sepolia_node(dirs[0].path(), &gw, &[], true))
+        .await
+        .unwrap();
+    wait_head(&feeder, 7, "feeder").await;
+    let mut cfg = sepolia_node(dirs[1].path(), &gw, &[peer_addr(&feeder)], false);
+    cfg.sync.checkpoint = Some(format!("4:0x{}", fixture_hash(3)).parse().unwrap());
+    let joiner = App::start(cfg).await.unwrap();
+    let fetched = r#"wharf_sync_requests_total{side="client",protocol="headers",outcome="ok"}"#;
+    eventually(LIMIT, "the joiner fetched blocks from 4 on", || async {
+        sample(&scrape(&joiner).await, fetched).unwrap_or(0.0) >= 2.0
+    })
+    .await;
+    assert_eq!(
+        head(&joiner),
+        None,
+        "block 4 does not have the checkpoint's hash"
+    );
+    let page = scrape(&joiner).await;
+    let penalties: f64 = page
+        .lines()
+        .filter(|l| l.starts_with("wharf_penalties_total{") && !l.contains("useful_response"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(penalties, 0.0, "no peer penalised:\n{page}");
+    joiner.shutdown().await;
+    feeder.shutdown().await;
+}

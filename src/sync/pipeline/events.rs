@@ -126,17 +126,15 @@ impl<V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'_, V, S> {
         Ok(())
     }
 
-    /// Stage 4 check: the first block of a chunk must extend the tip; on an empty chain that
-    /// starts at a checkpoint it must be the checkpoint block (else unchecked: genesis).
+    /// Stage 4 check: the first block of a chunk must extend the tip (unchecked on an empty
+    /// chain). The first block of a checkpointed chain is checked by the sink against the
+    /// checkpoint instead: a mismatch is the operator's checkpoint, not the peer's fault, so no
+    /// peer is blamed for it.
     pub(super) fn extends_tip(&self, blocks: &[VerifiedBlock<V::Header>]) -> bool {
-        let Some(first) = blocks.first() else {
+        let (Some((_, tip)), Some(first)) = (self.tip, blocks.first()) else {
             return true;
         };
-        match (self.tip, self.p.sink.anchor()) {
-            (Some((_, tip)), _) => self.p.verifier.parent_hash(&first.header) == tip,
-            (None, Some(anchor)) => (first.number, first.hash) == anchor,
-            (None, None) => true,
-        }
+        self.p.verifier.parent_hash(&first.header) == tip
     }
 
     /// The first block number of the chain: the sink's checkpoint, else genesis.
