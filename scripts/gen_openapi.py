@@ -129,14 +129,15 @@ schemas = {
               "properties": {"type": {"type": "string", "enum": [
                   "block_committed", "peer_connected", "peer_disconnected", "ban_added", "ban_removed",
                   "ban_expired", "peer_penalised", "peer_auto_banned"]}}},
-    "Chain": {"type": "object", "required": ["mode", "chain", "best_known", "lag_blocks", "sync_state"], "properties": {
+    "Chain": {"type": "object", "required": ["mode", "chain", "best_known", "lag_blocks", "sync_state", "history_from"], "properties": {
         "mode": {"type": "string", "enum": ["relay", "feeder"]},
         "chain": {"type": "string", "enum": ["devnet", "starknet"], "description": "Chain rules blocks are verified with."},
         "head": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["number", "hash"], "properties": {
             "number": {"type": "integer", "minimum": 0}, "hash": {"type": "string"}}}]},
         "best_known": {"type": "integer", "minimum": 0}, "lag_blocks": {"type": "integer", "minimum": 0},
         "gateway_head": {"type": ["integer", "null"], "minimum": 0, "description": "Upstream head (feeders)."},
-        "sync_state": {"type": "string", "enum": ["synced", "syncing", "disabled"]}}},
+        "sync_state": {"type": "string", "enum": ["synced", "syncing", "disabled"]},
+        "history_from": {"type": "integer", "minimum": 0, "description": "First block held: the trusted checkpoint's number (--checkpoint), else 0. Earlier blocks are not found."}}},
     "BlockHeader": {"type": "object", "required": ["number", "hash", "parent_hash", "timestamp_ms", "bodies", "signature"],
                     "properties": {
         "number": {"type": "integer", "minimum": 0}, "hash": {"type": "string"}, "parent_hash": {"type": "string"},

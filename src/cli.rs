@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Map, Value};
 
+pub mod starknet;
+
 /// Wharf: bootstrap and feeder relay for blockchain peer-to-peer networks.
 #[derive(Debug, Parser)]
 #[command(name = "wharf", version, about)]
@@ -35,6 +37,9 @@ pub enum Command {
     /// Measure this machine: `wharf bench sync` (see the README's benchmarks).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Starknet tools: `wharf starknet verify-block` checks saved gateway answers.
+    #[command(subcommand)]
+    Starknet(starknet::StarknetCommand),
 }
 
 /// Benchmarks.
@@ -226,6 +231,10 @@ pub struct RunArgs {
     /// Upstream gateway public key, hex [feeder.gateway_public_key].
     #[arg(long = "gateway-public-key", value_name = "HEX")]
     pub gateway_public_key: Option<String>,
+    /// Trusted checkpoint `<number>:<block hash>`: start the chain at that block instead of
+    /// genesis [feeder.checkpoint, sync.checkpoint].
+    #[arg(long, value_name = "NUMBER:HASH")]
+    pub checkpoint: Option<String>,
     /// Postgres URL for bans and scores shared by the fleet [control.database_url].
     #[arg(long = "database-url", value_name = "URL")]
     pub database_url: Option<String>,
@@ -278,6 +287,10 @@ impl RunArgs {
         }
         if let Some(k) = &self.gateway_public_key {
             set("feeder", "gateway_public_key", json!(k));
+        }
+        if let Some(c) = &self.checkpoint {
+            set("feeder", "checkpoint", json!(c));
+            set("sync", "checkpoint", json!(c));
         }
         if let Some(u) = &self.database_url {
             set("control", "database_url", json!(u));

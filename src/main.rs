@@ -7,6 +7,7 @@ use clap::Parser;
 use libp2p::identity::Keypair;
 use tracing_subscriber::EnvFilter;
 use wharf::api::Keyring;
+use wharf::cli::starknet::StarknetCommand;
 use wharf::cli::{
     BenchCommand, BenchSyncArgs, Cli, Command, GatewayArgs, HealthcheckArgs, RunArgs, TokenArgs,
 };
@@ -32,6 +33,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Gateway(args) => gateway(args).await,
         Command::Devnet(args) => devnet(*args).await,
         Command::Bench(BenchCommand::Sync(args)) => bench_sync(args).await,
+        Command::Starknet(StarknetCommand::VerifyBlock(args)) => {
+            if !wharf::cli::starknet::verify_block(&args)? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }
 

@@ -228,3 +228,145 @@ fn bench_sync_runs_and_refuses_a_used_dir() {
         "{stderr}"
     );
 }
+
+/// Runs `wharf starknet verify-block` with `args`; returns (exit code, stdout).
+fn verify_block(args: &[&str]) -> (i32, String) {
+    let out = Command::new(BIN)
+        .args(["starknet", "verify-block"])
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out.status.code().unwrap_or(-1), stdout)
+}
+
+fn fixture_path(rel: &str) -> String {
+    format!(
+        "{}/tests/fixtures/starknet/{rel}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn verify_block_reports_each_check_on_real_mainnet_answers() {
+    let (block, su) = (
+        fixture_path("mainnet/block/1.json"),
+        fixture_path("mainnet/state_update/1.json"),
+    );
+    let (sig, parent) = (
+        fixture_path("mainnet/signature/1.json"),
+        fixture_path("mainnet/block/0.json"),
+    );
+    let all = [
+        "--network",
+        "mainnet",
+        "--block",
+        &block,
+        "--state-update",
+        &su,
+        "--signature",
+        &sig,
+        "--parent",
+        &parent,
+    ];
+    let (code, out) = verify_block(&all);
+    assert_eq!(code, 0, "{out}");
+    for line in [
+        "transaction hashes: ok (8 of 8 recomputed)",
+        "event commitment: not verifiable in this era: the pre-0.7 block hash",
+        "receipt commitment: not verifiable in this era:",
+        "block hash: ok (0x2a70fb03fe363a2d6be843343a1d81ce6abeda1e9bd5cc6ad8fa9f45e30fdeb, pre-0.7 rule",
+        "signature: ok (over the block hash)",
+        "parent link: ok (block 0 hashes",
+    ] {
+        assert!(out.contains(line), "missing `{line}` in:\n{out}");
+    }
+    let (code, out) = verify_block(&["--network", "mainnet", "--block", &block]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("signature: skipped: no --signature given"),
+        "{out}"
+    );
+    assert!(
+        out.contains("state diff commitment: skipped: no --state-update given"),
+        "{out}"
+    );
+    assert!(
+        out.contains("parent link: skipped: no --parent given"),
+        "{out}"
+    );
+}
+
+#[test]
+fn verify_block_fails_on_a_changed_transaction_or_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let block = fixture_path("mainnet/block/1.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&block).unwrap()).unwrap();
+    v["transactions"][2]["calldata"][1] = "0x7".into();
+    let changed = dir.path().join("changed.json");
+    std::fs::write(&changed, serde_json::to_vec(&v).unwrap()).unwrap();
+    let changed = changed.to_str().unwrap();
+    let (code, out) = verify_block(&["--network", "mainnet", "--block", changed]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("transaction hashes: failed: transaction 2 does not hash"),
+        "{out}"
+    );
+
+    let mut sig: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture_path("mainnet/signature/1.json")).unwrap())
+            .unwrap();
+    sig["signature"][1] = "0x1".into();
+    let bad_sig = dir.path().join("sig.json");
+    std::fs::write(&bad_sig, serde_json::to_vec(&sig).unwrap()).unwrap();
+    let args = [
+        "--network",
+        "mainnet",
+        "--block",
+        &block,
+        "--signature",
+        bad_sig.to_str().unwrap(),
+    ];
+    let (code, out) = verify_block(&args);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("signature: failed:"), "{out}");
+    assert!(out.contains("block hash: ok"), "{out}");
+
+    let (code, out) = verify_block(&["--network", "sepolia", "--block", &block]);
+    assert_eq!(code, 1, "mainnet answers under Sepolia rules:\n{out}");
+    assert!(out.contains("block hash: failed: computed"), "{out}");
+}
+
+#[test]
+fn verify_block_takes_the_include_block_state_update_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let read = |rel: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(fixture_path(rel)).unwrap()).unwrap()
+    };
+    let combined = serde_json::json!({
+        "block": read("sepolia/block/4.json"),
+        "state_update": read("sepolia/state_update/4.json"),
+    });
+    let path = dir.path().join("with_block.json");
+    std::fs::write(&path, serde_json::to_vec(&combined).unwrap()).unwrap();
+    let (block, sig) = (
+        fixture_path("sepolia/block/4.json"),
+        fixture_path("sepolia/signature/4.json"),
+    );
+    let args = [
+        "--network",
+        "sepolia",
+        "--block",
+        &block,
+        "--signature",
+        &sig,
+        "--state-update",
+        path.to_str().unwrap(),
+    ];
+    let (code, out) = verify_block(&args);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("state diff commitment: ok (the legacy commitment the signature's signature_input signs)"),
+        "{out}"
+    );
+}

@@ -223,3 +223,169 @@ fn network_name_selects_the_starknet_preset_and_other_networks_need_a_chain_id()
     let err = Config::load(None, long).unwrap_err().to_string();
     assert!(err.contains("starknet.chain_id"), "{err}");
 }
+
+/// A mainnet relay (the preset: chain id `SN_MAIN`, the pinned sequencer key) following `gw`.
+fn mainnet_feeder(dir: &Path, gw: &MockGateway) -> Config {
+    let mut c = sepolia_node(dir, gw, &[], true);
+    c.node.network = "mainnet".into();
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mainnet_feeder_commits_the_genesis_era_from_the_gateway() {
+    let gw = MockGateway::start("mainnet", 1, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let feeder = App::start(mainnet_feeder(dir.path(), &gw)).await.unwrap();
+    wait_head(&feeder, 1, "mainnet feeder").await;
+    let store = feeder.store.as_ref().unwrap();
+    for n in 0..=1 {
+        let stated = fixture("mainnet", n).block["block_hash"].clone();
+        let stated = felt_hash(stated.as_str().unwrap()).unwrap();
+        assert_eq!(store.hash(n).unwrap(), Some(stated), "block {n}");
+    }
+    let page = scrape(&feeder).await;
+    let events = sample(&page, "wharf_starknet_unverifiable_total{what=\"events\"}");
+    assert_eq!(
+        events,
+        Some(2.0),
+        "pre-0.7 events are counted as unverifiable"
+    );
+    feeder.shutdown().await;
+}
+
+fn checkpoint_at(n: u64) -> wharf::chain::Checkpoint {
+    format!("{n}:0x{}", fixture_hash(n)).parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkpointed_feeder_starts_there_refuses_a_wrong_parent_and_joiners_sync_from_it() {
+    let gw = MockGateway::start("sepolia", 7, 7).await;
+    let mut wrong_parent = fixture("sepolia", 5);
+    wrong_parent.block["parent_block_hash"] = json!("0x1");
+    gw.tamper(5, wrong_parent);
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut cfg = sepolia_node(dirs[0].path(), &gw, &[], true);
+    cfg.feeder.checkpoint = Some(checkpoint_at(4));
+    let feeder = App::start(cfg.clone()).await.unwrap();
+    eventually(LIMIT, "block 5 with a wrong parent refused", || async {
+        refusals(&feeder, "parent_mismatch").await >= 1.0
+    })
+    .await;
+    let store = feeder.store.as_ref().unwrap();
+    assert_eq!(
+        head(&feeder),
+        Some(4),
+        "the checkpoint block is committed, block 5 is not"
+    );
+    assert_eq!(
+        store.hash(3).unwrap(),
+        None,
+        "nothing before the checkpoint is held"
+    );
+    assert_eq!(store.history_from(), 4);
+    let page = scrape(&feeder).await;
+    assert_eq!(sample(&page, "wharf_chain_history_from"), Some(4.0));
+    gw.untamper(5);
+    wait_head(&feeder, 7, "checkpointed feeder").await;
+
+    let mut joiner_cfg = sepolia_node(dirs[1].path(), &gw, &[peer_addr(&feeder)], false);
+    joiner_cfg.sync.checkpoint = Some(checkpoint_at(4));
+    let joiner = App::start(joiner_cfg).await.unwrap();
+    wait_head(&joiner, 7, "joiner from the checkpoint").await;
+    assert_eq!(joiner.store.as_ref().unwrap().hash(3).unwrap(), None);
+
+    let genesis_joiner = App::start(sepolia_node(
+        dirs[2].path(),
+        &gw,
+        &[peer_addr(&feeder)],
+        false,
+    ))
+    .await
+    .unwrap();
+    let not_found =
+        r#"wharf_sync_requests_total{side="server",protocol="headers",outcome="not_found"}"#;
+    eventually(
+        LIMIT,
+        "requests below the checkpoint answered not found",
+        || async { sample(&scrape(&feeder).await, not_found).unwrap_or(0.0) >= 1.0 },
+    )
+    .await;
+    assert_eq!(
+        head(&genesis_joiner),
+        None,
+        "a joiner from genesis gets nothing before 4"
+    );
+    genesis_joiner.shutdown().await;
+    joiner.shutdown().await;
+    feeder.shutdown().await;
+
+    cfg.feeder.checkpoint = Some(format!("5:0x{}", fixture_hash(4)).parse().unwrap());
+    let err = App::start(cfg)
+        .await
+        .err()
+        .expect("a contradicting checkpoint is refused");
+    assert!(err.to_string().contains("contradicts"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkpoint_hash_the_gateway_block_does_not_have_is_refused() {
+    let gw = MockGateway::start("sepolia", 7, 7).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = sepolia_node(dir.path(), &gw, &[], true);
+    cfg.feeder.checkpoint = Some(format!("4:0x{}", fixture_hash(3)).parse().unwrap());
+    let feeder = App::start(cfg).await.unwrap();
+    eventually(
+        LIMIT,
+        "block 4 refused: not the checkpoint's hash",
+        || async { refusals(&feeder, "hash_mismatch").await >= 1.0 },
+    )
+    .await;
+    assert_eq!(head(&feeder), None, "nothing is stored");
+    feeder.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_gateway_is_followed_honouring_retry_after() {
+    let gw = MockGateway::start("sepolia", 4, 4).await;
+    gw.rate_limit(6);
+    let dir = tempfile::tempdir().unwrap();
+    let feeder = App::start(sepolia_node(dir.path(), &gw, &[], true))
+        .await
+        .unwrap();
+    wait_head(&feeder, 4, "feeder behind a rate limit").await;
+    assert!(gw.throttled() >= 1, "the limit was hit");
+    assert_sepolia_chain(&feeder, 4);
+    feeder.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_joiner_with_a_wrong_checkpoint_stores_nothing_and_blames_no_honest_peer() {
+    let gw = MockGateway::start("sepolia", 7, 7).await;
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let feeder = App::start(sepolia_node(dirs[0].path(), &gw, &[], true))
+        .await
+        .unwrap();
+    wait_head(&feeder, 7, "feeder").await;
+    let mut cfg = sepolia_node(dirs[1].path(), &gw, &[peer_addr(&feeder)], false);
+    cfg.sync.checkpoint = Some(format!("4:0x{}", fixture_hash(3)).parse().unwrap());
+    let joiner = App::start(cfg).await.unwrap();
+    let fetched = r#"wharf_sync_requests_total{side="client",protocol="headers",outcome="ok"}"#;
+    eventually(LIMIT, "the joiner fetched blocks from 4 on", || async {
+        sample(&scrape(&joiner).await, fetched).unwrap_or(0.0) >= 2.0
+    })
+    .await;
+    assert_eq!(
+        head(&joiner),
+        None,
+        "block 4 does not have the checkpoint's hash"
+    );
+    let page = scrape(&joiner).await;
+    let penalties: f64 = page
+        .lines()
+        .filter(|l| l.starts_with("wharf_penalties_total{") && !l.contains("useful_response"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(penalties, 0.0, "no peer penalised:\n{page}");
+    joiner.shutdown().await;
+    feeder.shutdown().await;
+}

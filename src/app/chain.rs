@@ -9,7 +9,9 @@ use tokio_util::task::TaskTracker;
 
 use crate::chain::devnet::DevnetAdapter;
 use crate::chain::starknet::StarknetAdapter;
-use crate::chain::{starknet_preset, BlockNumber, ChainAdapter, ChainKind, ChainMetrics};
+use crate::chain::{
+    starknet_preset, BlockNumber, ChainAdapter, ChainKind, ChainMetrics, Checkpoint,
+};
 use crate::config::Config;
 use crate::events::{Event, EventBus};
 use crate::feeder::{self, CommittedHead, Feeder, FeederDeps, FeederError, Upstream};
@@ -25,6 +27,8 @@ pub enum ChainStartError {
     Store(#[from] StoreError),
     #[error("gateway public key: {0}")]
     Key(String),
+    #[error("checkpoint: feeder.checkpoint {0} and sync.checkpoint {1} differ")]
+    Checkpoints(Checkpoint, Checkpoint),
 }
 
 /// What the rest of the app needs from the chain data path.
@@ -63,6 +67,9 @@ pub async fn start(
     } = deps;
     let metrics = ChainMetrics::register(registry);
     let rules = rules(config).await?;
+    if let Some(ChainRules::Starknet(a)) = &rules {
+        a.unverifiable().register(registry);
+    }
     let adapter = rules.as_ref().map(ChainRules::adapter);
     let store = match &adapter {
         Some(a) => Some(BlockStore::open(
@@ -76,6 +83,7 @@ pub async fn start(
         }
     };
     if let Some(s) = &store {
+        apply_checkpoint(config, s, &metrics)?;
         let head = s.subscribe_head();
         tracker.spawn(report_commits(
             head,
@@ -115,6 +123,27 @@ pub async fn start(
         best_tx,
         metrics,
     })
+}
+
+/// Starts the store's chain at the configured checkpoint (refused if the stored chain
+/// contradicts it), says once what is trusted, and publishes `wharf_chain_history_from`.
+fn apply_checkpoint(
+    config: &Config,
+    store: &BlockStore,
+    metrics: &ChainMetrics,
+) -> Result<(), ChainStartError> {
+    let checkpoint = match (config.feeder.checkpoint, config.sync.checkpoint) {
+        (Some(f), Some(s)) if f != s => return Err(ChainStartError::Checkpoints(f, s)),
+        (f, s) => f.or(s),
+    };
+    if let Some(cp) = checkpoint {
+        store.set_checkpoint(cp)?;
+        tracing::warn!(number = cp.number, hash = %format_args!("0x{}", cp.hash),
+            "TRUSTED CHECKPOINT: block {} is taken to have hash 0x{} on the operator's word; its parent and every earlier block are neither held nor verified, and requests for them are answered not found; every block after it is verified as usual",
+            cp.number, cp.hash);
+    }
+    metrics.history_from.set(store.history_from() as i64);
+    Ok(())
 }
 
 /// The network's chain rules, built with the upstream key.

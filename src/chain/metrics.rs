@@ -42,6 +42,9 @@ pub struct ChainMetrics {
     pub reorgs_detected: Counter,
     /// `wharf_gateway_errors_total{kind}`.
     pub gateway_errors: Family<KindLabel, Counter>,
+    /// `wharf_chain_history_from`: the first block the relay holds (a trusted checkpoint's
+    /// number, else 0).
+    pub history_from: Gauge,
 }
 
 impl ChainMetrics {
@@ -58,6 +61,11 @@ impl ChainMetrics {
             "wharf_gateway_head",
             "Head number reported by the upstream gateway",
             m.gateway_head.clone(),
+        );
+        r.register(
+            "wharf_chain_history_from",
+            "First block the relay holds: its trusted checkpoint, else 0 (genesis)",
+            m.history_from.clone(),
         );
         r.register(
             "wharf_sync_lag_blocks",

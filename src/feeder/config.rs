@@ -45,6 +45,11 @@ pub struct FeederConfig {
     /// Minimum time between two lag warnings (humantime). Default `30s`.
     #[serde(with = "humantime_serde")]
     pub lag_warn_interval: Duration,
+    /// Trusted checkpoint `<number>:<block hash>`: an empty relay starts its chain at this block
+    /// (its hash on the operator's word, its parent unchecked) instead of genesis, and holds
+    /// nothing before it; a relay whose stored chain contradicts it refuses to start. Default
+    /// none (genesis).  CLI: `--checkpoint`
+    pub checkpoint: Option<crate::chain::Checkpoint>,
 }
 
 impl Default for FeederConfig {
@@ -63,6 +68,7 @@ impl Default for FeederConfig {
             backoff_max: Duration::from_secs(10),
             lag_warn_blocks: 100,
             lag_warn_interval: Duration::from_secs(30),
+            checkpoint: None,
         }
     }
 }

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
 use super::{CommittedHead, FeederConfig, FeederDeps, FeederError, FetchError, RawBlock};
-use crate::chain::{Block, BlockHash, BlockNumber, ChainAdapter, Header, VerifyError};
+use crate::chain::{Block, BlockHash, BlockNumber, ChainAdapter, Checkpoint, Header, VerifyError};
 use crate::gateway::HeadResponse;
 use crate::store::StoreError;
 
@@ -101,7 +101,8 @@ impl Follower {
     async fn round(&mut self) -> Result<Progress, FeederError> {
         let head = self.deps.upstream.head().await?;
         self.deps.metrics.gateway_head.set(head.number as i64);
-        let next = self.tip.as_ref().map_or(0, |h| h.number + 1);
+        let first = self.deps.store.history_from();
+        let next = self.tip.as_ref().map_or(first, |h| h.number + 1);
         self.update_lag(head.number);
         if head.number < next {
             self.check_same_chain(&head)?;
@@ -242,9 +243,12 @@ fn verify_prefix(
     head: &HeadResponse,
 ) -> (Vec<Block>, Option<(BlockNumber, VerifyError)>) {
     let mut blocks = Vec::with_capacity(raws.len());
+    let anchor = deps.store.checkpoint();
     for (number, raw) in (start..).zip(raws) {
         let block = deps.upstream.decode(&*deps.adapter, raw);
-        match block.and_then(|b| verify_one(&*deps.adapter, parent.as_ref(), number, b, head)) {
+        let verified = block
+            .and_then(|b| verify_one(&*deps.adapter, parent.as_ref(), anchor, number, b, head));
+        match verified {
             Ok(block) => {
                 parent = Some(block.header.clone());
                 blocks.push(block);
@@ -258,6 +262,7 @@ fn verify_prefix(
 fn verify_one(
     adapter: &dyn ChainAdapter,
     parent: Option<&Header>,
+    anchor: Option<Checkpoint>,
     number: BlockNumber,
     block: Block,
     head: &HeadResponse,
@@ -268,13 +273,18 @@ fn verify_one(
             actual: block.number(),
         });
     }
-    if parent.is_none() && block.header.parent_hash != BlockHash::ZERO {
-        let (expected, actual) = (BlockHash::ZERO, block.header.parent_hash);
-        return Err(VerifyError::ParentMismatch {
-            number,
-            expected,
-            actual,
-        });
+    match (parent, anchor) {
+        // The first block of a checkpointed chain: its hash is the operator's, its parent unknown.
+        (None, Some(cp)) => adapter.verify_hash(&block.header, &cp.hash)?,
+        (None, None) if block.header.parent_hash != BlockHash::ZERO => {
+            let (expected, actual) = (BlockHash::ZERO, block.header.parent_hash);
+            return Err(VerifyError::ParentMismatch {
+                number,
+                expected,
+                actual,
+            });
+        }
+        _ => {}
     }
     adapter.verify_block(&block, parent)?;
     if number == head.number {

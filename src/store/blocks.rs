@@ -2,21 +2,22 @@
 //! transaction per range.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::watch;
 
 use bytes::Bytes;
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
 
+use super::checkpoint::read_anchor;
 use super::error::{db, StoreError};
 use super::StoreMetrics;
-use crate::chain::{Block, BlockHash, BlockNumber, ChainAdapter, Component, Header};
+use crate::chain::{Block, BlockHash, BlockNumber, ChainAdapter, Checkpoint, Component, Header};
 
 /// File name of the store inside the data directory.
 pub const BLOCKS_FILE: &str = "blocks.redb";
 
-const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+pub(super) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const HASHES: TableDefinition<u64, &[u8]> = TableDefinition::new("hashes");
 const HEAD_KEY: &str = "head";
 const STORE: &str = "blocks";
@@ -33,13 +34,15 @@ pub type Head = Option<(BlockNumber, BlockHash)>;
 /// on one writer.
 #[derive(Clone)]
 pub struct BlockStore {
-    db: Arc<Database>,
+    pub(super) db: Arc<Database>,
     adapter: Arc<dyn ChainAdapter>,
     metrics: StoreMetrics,
     /// Cached head, updated by the writer after each commit; subscribers see every change.
     head: Arc<watch::Sender<Head>>,
     /// The single writer; held across the whole (synchronous) commit.
-    writer: Arc<Mutex<()>>,
+    pub(super) writer: Arc<Mutex<()>>,
+    /// The trusted checkpoint the chain starts at (`checkpoint.rs`), if any.
+    pub(super) anchor: Arc<RwLock<Option<Checkpoint>>>,
 }
 
 impl std::fmt::Debug for BlockStore {
@@ -72,6 +75,7 @@ impl BlockStore {
         let txn = database.begin_write().map_err(db)?;
         create_tables(&txn)?;
         let head = read_head(&txn.open_table(META).map_err(db)?)?;
+        let anchor = read_anchor(&txn.open_table(META).map_err(db)?)?;
         txn.commit().map_err(db)?;
         Ok(BlockStore {
             db: Arc::new(database),
@@ -79,6 +83,7 @@ impl BlockStore {
             metrics,
             head: Arc::new(watch::Sender::new(head)),
             writer: Arc::new(Mutex::new(())),
+            anchor: Arc::new(RwLock::new(anchor)),
         })
     }
 
@@ -142,10 +147,11 @@ impl BlockStore {
     fn write_blocks(&self, blocks: &[RawBlock<'_>]) -> Result<Head, StoreError> {
         let txn = self.db.begin_write().map_err(db)?;
         let mut head = read_head(&txn.open_table(META).map_err(db)?)?;
+        let anchor = read_anchor(&txn.open_table(META).map_err(db)?)?;
         {
             let mut tables = WriteTables::open(&txn)?;
             for block in blocks {
-                head = Some(write_block(&mut tables, head, block)?);
+                head = Some(write_block(&mut tables, head, anchor, block)?);
             }
         }
         if let Some((number, hash)) = head {
@@ -265,9 +271,13 @@ pub struct RawBlock<'a> {
 fn write_block(
     tables: &mut WriteTables<'_>,
     head: Head,
+    anchor: Option<Checkpoint>,
     block: &RawBlock<'_>,
 ) -> Result<(BlockNumber, BlockHash), StoreError> {
-    check_follows(head, block.number, block.parent_hash)?;
+    match (head, anchor) {
+        (None, Some(cp)) => check_anchor(&cp, block)?,
+        _ => check_follows(head, block.number, block.parent_hash)?,
+    }
     let number = block.number;
     tables.headers.insert(number, block.header).map_err(db)?;
     tables
@@ -321,6 +331,24 @@ fn read_head(meta: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<H
     let number = u64::from_be_bytes(value[..8].try_into().expect("8 bytes"));
     let hash = BlockHash(value[8..].try_into().expect("32 bytes"));
     Ok(Some((number, hash)))
+}
+
+/// The first block of a checkpointed chain: the checkpoint's number and hash (its parent is
+/// trusted through the operator's checkpoint, not checked).
+fn check_anchor(cp: &Checkpoint, block: &RawBlock<'_>) -> Result<(), StoreError> {
+    if block.number != cp.number {
+        return Err(StoreError::NotContiguous {
+            expected: cp.number,
+            got: block.number,
+        });
+    }
+    if block.hash != cp.hash {
+        return Err(StoreError::Checkpoint(format!(
+            "block {} has hash 0x{}, not the checkpoint's 0x{}",
+            block.number, block.hash, cp.hash
+        )));
+    }
+    Ok(())
 }
 
 /// Refuses a block that is not the direct child of `head`.

@@ -32,6 +32,9 @@ pub enum StoreError {
     /// Stored bytes that do not decode (should not happen; the store only holds verified blocks).
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
+    /// A trusted checkpoint that the stored chain or a block contradicts.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
     /// A stored header the adapter cannot decode.
     #[error("stored header: {0}")]
     Header(#[from] VerifyError),

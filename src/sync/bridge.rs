@@ -114,6 +114,10 @@ impl BlockSink<CheckedHeader> for BlockStore {
         Ok(BlockStore::head(self))
     }
 
+    fn anchor(&self) -> Option<(BlockNumber, BlockHash)> {
+        self.checkpoint().map(|cp| (cp.number, cp.hash))
+    }
+
     /// Stores the parts as received, with the hash verification computed: no re-encoding.
     fn commit(&self, blocks: Vec<VerifiedBlock<CheckedHeader>>) -> Result<(), StoreError> {
         let raw: Vec<RawBlock<'_>> = blocks.iter().map(raw_block).collect();

@@ -14,6 +14,10 @@ pub struct SyncConfig {
     pub client: FetchConfig,
     /// Concurrency of the five-stage P2P sync pipeline.
     pub pipeline: PipelineConfig,
+    /// Trusted checkpoint `<number>:<block hash>` for a relay that syncs over P2P: it starts
+    /// at this block and syncs from there (same rules as `feeder.checkpoint`; both set must
+    /// agree). Default none (genesis).  CLI: `--checkpoint`
+    pub checkpoint: Option<crate::chain::Checkpoint>,
 }
 
 /// Limits applied to incoming sync requests; a violation is refused and reported.

@@ -69,6 +69,10 @@ struct Shared {
     throttle: AtomicU32,
     /// Answers served with 429 so far.
     throttled: AtomicU32,
+    /// Requests per second answered before `429 Retry-After: 1`, as the public gateway's
+    /// rate limit does (0: no limit); and the current second's (start, count).
+    rate: AtomicU32,
+    window: Mutex<Option<(std::time::Instant, u32)>>,
     /// An `X-Throttling-Bypass` value that is never throttled.
     bypass: Mutex<Option<String>>,
     /// Replacement answers for a block, while set.
@@ -118,6 +122,12 @@ impl MockGateway {
     /// The next `n` requests get HTTP 429 with `Retry-After: 0`.
     pub fn throttle(&self, n: u32) {
         self.shared.throttle.store(n, Ordering::SeqCst);
+    }
+
+    /// At most `per_second` requests are answered per second; the rest get `429` with
+    /// `Retry-After: 1` (like the public feeder gateway's limit).
+    pub fn rate_limit(&self, per_second: u32) {
+        self.shared.rate.store(per_second, Ordering::SeqCst);
     }
 
     /// Requests carrying `X-Throttling-Bypass: key` are never throttled.
@@ -188,6 +198,7 @@ struct BlockQuery {
 enum Refusal {
     NotFound(String),
     Throttled,
+    RateLimited,
 }
 
 impl IntoResponse for Refusal {
@@ -204,12 +215,32 @@ impl IntoResponse for Refusal {
                 let headers = [(header::RETRY_AFTER, "0")];
                 (StatusCode::TOO_MANY_REQUESTS, headers, "slow down").into_response()
             }
+            Refusal::RateLimited => {
+                let headers = [(header::RETRY_AFTER, "1")];
+                (StatusCode::TOO_MANY_REQUESTS, headers, "rate limited").into_response()
+            }
         }
     }
 }
 
 fn not_found(n: &str) -> Refusal {
     Refusal::NotFound(n.to_string())
+}
+
+/// Counts a request in the current one-second window; true if it is over the rate limit.
+fn over_rate(shared: &Shared) -> bool {
+    let rate = shared.rate.load(Ordering::SeqCst);
+    if rate == 0 {
+        return false;
+    }
+    let now = std::time::Instant::now();
+    let mut window = shared.window.lock().unwrap();
+    let (start, count) = window.get_or_insert((now, 0));
+    if now.duration_since(*start).as_secs() >= 1 {
+        (*start, *count) = (now, 0);
+    }
+    *count += 1;
+    *count > rate
 }
 
 /// Resolves the query to one answer for a block, or the error response the real gateway gives.
@@ -227,6 +258,10 @@ fn lookup(
         shared.throttle.fetch_sub(1, Ordering::SeqCst);
         shared.throttled.fetch_add(1, Ordering::SeqCst);
         return Err(Refusal::Throttled);
+    }
+    if !exempt && over_rate(shared) {
+        shared.throttled.fetch_add(1, Ordering::SeqCst);
+        return Err(Refusal::RateLimited);
     }
     let head = shared.head.load(Ordering::SeqCst);
     let n = match q.block_number.as_str() {

@@ -23,6 +23,9 @@ pub struct ChainView {
     lag_blocks: u64,
     /// `synced`, `syncing`, or `disabled` (no upstream key: bootstrap only).
     sync_state: &'static str,
+    /// The first block this relay holds: its trusted checkpoint's number, else 0 (genesis).
+    /// Earlier blocks are answered as not found.
+    history_from: BlockNumber,
 }
 
 #[derive(Serialize)]
@@ -53,6 +56,7 @@ pub async fn get_chain(State(st): State<ApiState>) -> Json<ChainView> {
             .then(|| st.chain.metrics.gateway_head.get().max(0) as u64),
         lag_blocks: lag,
         sync_state,
+        history_from: st.chain.store.as_ref().map_or(0, |s| s.history_from()),
     })
 }
 

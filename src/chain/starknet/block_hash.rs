@@ -1,5 +1,7 @@
 //! The block hash per protocol version, and the message the sequencer signs.
 //!
+//! - mainnet blocks below 833 (before 0.7, see `era.rs`): `pedersen_chain([number, state_root,
+//!   0, 0, tx_count, tx_commitment, 0, 0, 0, 0, chain_id, parent_hash])`;
 //! - before 0.13.2: `pedersen_chain([number, state_root, sequencer_address, timestamp,
 //!   tx_count, tx_commitment, event_count, event_commitment, 0, 0, parent_hash])`;
 //! - 0.13.2 and 0.13.3: `poseidon("STARKNET_BLOCK_HASH0", number, state_root,
@@ -65,6 +67,25 @@ pub fn block_hash(h: &StarknetHeader, version: Version) -> Felt {
         Felt::from_bytes_be_slice(h.starknet_version.as_deref().unwrap_or("").as_bytes());
     items.extend([version_felt, Felt::ZERO, h.parent_block_hash.0]);
     poseidon_hash_many(&items)
+}
+
+/// The pre-0.7 block hash: the chain id is hashed in; the timestamp, sequencer address, event
+/// count and event commitment are not (zero in their places).
+pub fn pre_0_7_block_hash(h: &StarknetHeader, chain_id: &Felt) -> Felt {
+    pedersen_chain(&[
+        Felt::from(h.block_number),
+        h.state_root.0,
+        Felt::ZERO,
+        Felt::ZERO,
+        Felt::from(h.transaction_count),
+        h.transaction_commitment.0,
+        Felt::ZERO,
+        Felt::ZERO,
+        Felt::ZERO,
+        Felt::ZERO,
+        *chain_id,
+        h.parent_block_hash.0,
+    ])
 }
 
 fn pedersen_block_hash(h: &StarknetHeader) -> Felt {

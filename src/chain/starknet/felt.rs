@@ -20,7 +20,8 @@ const PRIME_BE: [u8; 32] = {
     p
 };
 
-/// Parses a `0x`-prefixed hex felt (1 to 64 digits, value below the prime).
+/// Parses a hex felt (1 to 64 digits, value below the prime), `0x`-prefixed or not: the
+/// gateway's early mainnet answers write `state_root`, `new_root` and `old_root` unprefixed.
 pub fn parse_felt(s: &str) -> Result<Felt, &'static str> {
     let bytes = parse_hex32(s)?;
     if bytes >= PRIME_BE {
@@ -29,12 +30,12 @@ pub fn parse_felt(s: &str) -> Result<Felt, &'static str> {
     Ok(Felt::from_bytes_be(&bytes))
 }
 
-/// Parses `0x` + 1..=64 hex digits into 32 big-endian bytes.
+/// Parses (`0x`) + 1..=64 hex digits into 32 big-endian bytes.
 fn parse_hex32(s: &str) -> Result<[u8; 32], &'static str> {
     let digits = s
         .strip_prefix("0x")
         .or_else(|| s.strip_prefix("0X"))
-        .ok_or("felt must be 0x-prefixed hex")?;
+        .unwrap_or(s);
     if digits.is_empty() || digits.len() > 64 {
         return Err("felt must have 1 to 64 hex digits");
     }
@@ -82,7 +83,7 @@ impl<'de> Deserialize<'de> for F {
         impl Visitor<'_> for V {
             type Value = F;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a 0x-hex felt string")
+                f.write_str("a hex felt string")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<F, E> {
                 parse_felt(s)
@@ -141,7 +142,8 @@ mod tests {
         assert_eq!(felt_hex(&f), "0x1a2b");
         assert_eq!(felt_hex(&Felt::ZERO), "0x0");
         assert!(parse_felt("0x").is_err());
-        assert!(parse_felt("12").is_err());
+        assert!(parse_felt("").is_err());
+        assert_eq!(parse_felt("021870ba").unwrap(), Felt::from(0x21870bau64));
         assert!(parse_felt("0xg").is_err());
         let p = "0x800000000000011000000000000000000000000000000000000000000000001";
         assert!(parse_felt(p).is_err());

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::commitment::{event_leaf, transaction_leaf, Event};
-use super::felt::{felt_hex, from_json, F};
+use super::felt::{felt_hex, from_json, Felt, F};
 use super::header::{GasPrice, L1DaMode, StarknetHeader};
 use super::state_diff::StateDiff;
 use super::transaction::Tx;
@@ -130,29 +130,33 @@ fn split_events(receipts: Vec<Value>) -> Result<(Vec<Value>, Vec<Value>), Verify
     Ok((rest, events))
 }
 
-/// A computed commitment for blocks whose gateway answer lacks one (old mainnet blocks).
-fn computed_commitments(
-    version: Version,
-    txs: &[u8],
-    events: &[u8],
-) -> Result<(F, F), VerifyError> {
-    #[derive(Deserialize)]
-    struct TxEvents {
-        transaction_hash: F,
-        events: Vec<Event>,
-    }
-    let h = if version.is_poseidon() {
+fn trie_hash(version: Version) -> TrieHash {
+    if version.is_poseidon() {
         TrieHash::Poseidon
     } else {
         TrieHash::Pedersen
-    };
+    }
+}
+
+/// The transaction commitment, for blocks whose gateway answer lacks one (old mainnet blocks).
+fn computed_transaction_commitment(version: Version, txs: &[u8]) -> Result<F, VerifyError> {
     let txs: Vec<Tx<'_>> = from_json("transactions", txs)?;
     let leaves: Vec<_> = txs
         .iter()
         .map(|t| transaction_leaf(version, &t.kind, &t.transaction_hash.0, &t.signature))
         .collect();
+    Ok(F(root(&leaves, trie_hash(version))))
+}
+
+/// The event commitment, for blocks whose gateway answer lacks one (old mainnet blocks).
+fn computed_event_commitment(version: Version, events: &[u8]) -> Result<F, VerifyError> {
+    #[derive(Deserialize)]
+    struct TxEvents {
+        transaction_hash: F,
+        events: Vec<Event>,
+    }
     let groups: Vec<TxEvents> = from_json("events", events)?;
-    let event_leaves: Vec<_> = groups
+    let leaves: Vec<_> = groups
         .iter()
         .flat_map(|g| {
             g.events
@@ -160,7 +164,13 @@ fn computed_commitments(
                 .map(move |e| event_leaf(version, e, &g.transaction_hash.0))
         })
         .collect();
-    Ok((F(root(&leaves, h)), F(root(&event_leaves, h))))
+    Ok(F(root(&leaves, trie_hash(version))))
+}
+
+/// A commitment the gateway states: `Some` and, for a non-empty component, not `0x0` (how
+/// today's gateway writes "none" on old mainnet blocks; an empty trie's root is zero).
+fn stated(c: Option<F>, items: usize) -> Option<F> {
+    c.filter(|c| c.0 != Felt::ZERO || items == 0)
 }
 
 fn count(n: usize, what: &'static str) -> Result<u32, VerifyError> {
@@ -178,12 +188,27 @@ fn mismatch(what: &'static str, field: &str, expected: &F, actual: &F) -> Verify
     )
 }
 
+/// A block mapped from the gateway's answers, with what the answers state about it.
+#[derive(Debug, Clone)]
+pub struct Mapped {
+    /// The block in Wharf's encoding.
+    pub block: Block,
+    /// The `block_hash` the gateway states (absent in a bare header-less answer).
+    pub stated_hash: Option<Felt>,
+    /// Whether `get_block` stated the transaction commitment (it gives `0x0` or nothing for
+    /// mainnet blocks before 0.8: computed here then, bound by the block hash).
+    pub commitments_stated: bool,
+    /// Whether the block was hashed with the chain's fallback sequencer address instead of the
+    /// stated one (set by [`super::StarknetAdapter::map_gateway`]).
+    pub fallback_sequencer: bool,
+}
+
 /// See [`super::StarknetAdapter::block_from_gateway`].
 pub fn block_from_gateway(
     block: &[u8],
     state_update: &[u8],
     signature: &[u8],
-) -> Result<Block, VerifyError> {
+) -> Result<Mapped, VerifyError> {
     let b: GatewayBlock<'_> = from_json("block", block)?;
     let su: GatewayStateUpdate = from_json("state_update", state_update)?;
     let version = match b.starknet_version.as_deref() {
@@ -240,9 +265,14 @@ pub fn block_from_gateway(
         .normalize()
         .map_err(|e| VerifyError::malformed("state_diff", e))?
         .length();
-    let (tx_c, ev_c) = match (b.transaction_commitment, b.event_commitment) {
-        (Some(t), Some(e)) => (t, e),
-        _ => computed_commitments(version, &bodies[0], &bodies[2])?,
+    let tx_stated = stated(b.transaction_commitment, n_tx as usize);
+    let tx_c = match tx_stated {
+        Some(c) => c,
+        None => computed_transaction_commitment(version, &bodies[0])?,
+    };
+    let ev_c = match stated(b.event_commitment, n_events) {
+        Some(c) => c,
+        None => computed_event_commitment(version, &bodies[2])?,
     };
     let l1_gas_price = b.l1_gas_price.or(b.gas_price.map(|wei| GasPrice {
         price_in_fri: F::default(),
@@ -279,9 +309,14 @@ pub fn block_from_gateway(
         header.receipt_commitment = None;
         header.state_diff_commitment = None;
     }
-    Ok(Block {
-        header: header.to_header()?,
-        bodies,
+    Ok(Mapped {
+        block: Block {
+            header: header.to_header()?,
+            bodies,
+        },
+        stated_hash: b.block_hash.map(|h| h.0),
+        commitments_stated: tx_stated.is_some(),
+        fallback_sequencer: false,
     })
 }
 

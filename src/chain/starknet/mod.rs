@@ -56,15 +56,21 @@
 //! - **Transactions of an unknown kind or version** (or a query version) are trusted by
 //!   hash only: their stated hash is bound by the transaction commitment, their fields
 //!   are not. [`StarknetAdapter::unhashed_transactions`] counts them.
-//! - Not supported: mainnet's pre-0.7 block hash (chain id hashed in, blocks < 833) and
-//!   the 0.8.0–0.8.2 blocks hashed with an unstated sequencer address.
+//! - **Mainnet's early eras** (`era.rs`): blocks below 833 are hashed with the pre-0.7
+//!   rule (chain id in, no timestamp, sequencer address or events), so their events,
+//!   timestamp and sequencer address are not bound by anything and are counted in
+//!   `wharf_starknet_unverifiable_total`; 0.7.0–0.8.2 blocks whose stated sequencer address
+//!   does not give their hash are mapped with the fallback address that does (the header
+//!   carries the address the hash used).
 
 mod block_hash;
 mod bodies;
 mod commitment;
+pub mod era;
 mod felt;
 mod gateway;
 mod header;
+pub mod inspect;
 mod state_diff;
 mod transaction;
 mod trie;
@@ -72,11 +78,15 @@ mod version;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_mainnet;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+pub use era::{Era, Eras, Unverifiable};
 pub use felt::{felt_hex, parse_felt, Felt, F as HexFelt};
+pub use gateway::Mapped;
 pub use header::{GasPrice, L1DaMode, StarknetHeader};
 pub use version::Version;
 
@@ -90,7 +100,9 @@ pub struct StarknetAdapter {
     chain_id: String,
     chain_felt: Felt,
     public_key: Felt,
+    eras: Eras,
     unhashed: Arc<AtomicU64>,
+    unverifiable: Unverifiable,
 }
 
 impl StarknetAdapter {
@@ -116,7 +128,9 @@ impl StarknetAdapter {
             chain_id: chain_id.to_string(),
             chain_felt,
             public_key,
+            eras: Eras::for_chain(chain_id),
             unhashed: Arc::default(),
+            unverifiable: Unverifiable::default(),
         })
     }
 
@@ -131,6 +145,16 @@ impl StarknetAdapter {
         self.unhashed.load(Ordering::Relaxed)
     }
 
+    /// The chain's eras (mainnet's exceptions).
+    pub fn eras(&self) -> Eras {
+        self.eras
+    }
+
+    /// `wharf_starknet_unverifiable_total`: register it with [`Unverifiable::register`].
+    pub fn unverifiable(&self) -> &Unverifiable {
+        &self.unverifiable
+    }
+
     /// Maps the three feeder-gateway answers for one block (`get_block`, `get_state_update`,
     /// `get_signature` response bodies) onto a Wharf block: the header (with signature) and the
     /// four body components, each in this adapter's documented encoding. Parses and maps only;
@@ -143,7 +167,44 @@ impl StarknetAdapter {
         state_update: &[u8],
         signature: &[u8],
     ) -> Result<Block, VerifyError> {
-        gateway::block_from_gateway(block, state_update, signature)
+        self.map_gateway(block, state_update, signature)
+            .map(|m| m.block)
+    }
+
+    /// [`Self::block_from_gateway`] with what the answers state. A pre-0.13.2 block whose
+    /// stated sequencer address (or none) does not give the stated hash but the chain's
+    /// fallback address does (mainnet 0.7.0–0.8.2) is mapped with the fallback address, and
+    /// counted.
+    pub fn map_gateway(
+        &self,
+        block: &[u8],
+        state_update: &[u8],
+        signature: &[u8],
+    ) -> Result<Mapped, VerifyError> {
+        let mut mapped = gateway::block_from_gateway(block, state_update, signature)?;
+        let (Some(stated), Some(fallback)) = (mapped.stated_hash, self.eras.fallback_sequencer)
+        else {
+            return Ok(mapped);
+        };
+        let (mut h, v) = self.starknet_header(&mapped.block.header)?;
+        if v.is_poseidon() || self.hash(&h, v) == stated {
+            return Ok(mapped);
+        }
+        h.sequencer_address = HexFelt(fallback);
+        if self.hash(&h, v) == stated {
+            mapped.block.header = h.to_header()?;
+            mapped.fallback_sequencer = true;
+            self.unverifiable.add("sequencer_fallback", 1);
+        }
+        Ok(mapped)
+    }
+
+    /// The block hash of `h` under its era's rule.
+    fn hash(&self, h: &StarknetHeader, v: Version) -> Felt {
+        match self.eras.era(h.block_number, v) {
+            Era::Pre0_7 => block_hash::pre_0_7_block_hash(h, &self.chain_felt),
+            _ => block_hash::block_hash(h, v),
+        }
     }
 
     /// The Starknet view of a generic header, with its protocol version.
@@ -166,11 +227,11 @@ impl StarknetAdapter {
     /// The Starknet block hash as a felt; `Malformed` if the header is not Starknet's.
     pub fn compute_block_hash(&self, header: &Header) -> Result<Felt, VerifyError> {
         let (h, v) = self.starknet_header(header)?;
-        Ok(block_hash::block_hash(&h, v))
+        Ok(self.hash(&h, v))
     }
 
     fn check_signature(&self, h: &StarknetHeader, v: Version) -> Result<BlockHash, VerifyError> {
-        let hash = block_hash::block_hash(h, v);
+        let hash = self.hash(h, v);
         let [r, s] = h.signature.ok_or(VerifyError::BadSignature)?;
         let message = block_hash::signed_message(h, hash);
         if !ecdsa_verify(&self.public_key, &message, &r.0, &s.0) {
@@ -202,7 +263,30 @@ impl StarknetAdapter {
             }
         };
         self.unhashed.fetch_add(checked.unhashed, Ordering::Relaxed);
+        self.count_unverifiable(h, v, component, checked.unhashed);
         Ok(checked)
+    }
+
+    /// Counts what a verified component's era left unchecked (once per block each: the
+    /// header fields with the transactions).
+    fn count_unverifiable(&self, h: &StarknetHeader, v: Version, c: Component, unhashed: u64) {
+        let pre_0_7 = self.eras.era(h.block_number, v) == Era::Pre0_7;
+        let what = match c {
+            Component::Transactions => {
+                self.unverifiable.add("transaction", unhashed);
+                pre_0_7.then_some("header_fields")
+            }
+            Component::Events => pre_0_7.then_some("events"),
+            Component::Receipts => (!v.is_poseidon()).then_some("receipts"),
+            Component::StateDiffs => {
+                let bound = v.is_poseidon() || h.signed_state_diff_commitment.is_some();
+                (!bound).then_some("state_diff")
+            }
+            Component::Headers => None,
+        };
+        if let Some(what) = what {
+            self.unverifiable.add(what, 1);
+        }
     }
 }
 

@@ -126,12 +126,20 @@ impl<V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'_, V, S> {
         Ok(())
     }
 
-    /// Stage 4 check: the first block of a chunk must extend the tip (unchecked on an empty chain).
+    /// Stage 4 check: the first block of a chunk must extend the tip (unchecked on an empty
+    /// chain). The first block of a checkpointed chain is checked by the sink against the
+    /// checkpoint instead: a mismatch is the operator's checkpoint, not the peer's fault, so no
+    /// peer is blamed for it.
     pub(super) fn extends_tip(&self, blocks: &[VerifiedBlock<V::Header>]) -> bool {
         let (Some((_, tip)), Some(first)) = (self.tip, blocks.first()) else {
             return true;
         };
         self.p.verifier.parent_hash(&first.header) == tip
+    }
+
+    /// The first block number of the chain: the sink's checkpoint, else genesis.
+    pub(super) fn first(&self) -> BlockNumber {
+        self.p.sink.anchor().map_or(0, |(n, _)| n)
     }
 
     /// Reports the peer that sent `component` of chunk `start` as sending invalid data.

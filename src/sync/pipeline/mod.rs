@@ -97,6 +97,11 @@ pub trait BlockSink<H>: Send + Sync + 'static {
 
     /// Number and hash of the last committed block, `None` for an empty chain.
     fn head(&self) -> Result<Option<(BlockNumber, BlockHash)>, Self::Error>;
+    /// The trusted checkpoint an empty chain starts at (number and hash of its first block);
+    /// `None`: the chain starts at genesis.
+    fn anchor(&self) -> Option<(BlockNumber, BlockHash)> {
+        None
+    }
     /// Commits contiguous blocks following the head, in order; each block atomically (a batch
     /// may share one transaction). Called from a blocking thread.
     fn commit(&self, blocks: Vec<VerifiedBlock<H>>) -> Result<(), Self::Error>;

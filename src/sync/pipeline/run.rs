@@ -73,7 +73,7 @@ impl<'a, V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'a, V, S> {
             .head()
             .map_err(|e| PipelineError::Sink(e.to_string()))?;
         self.head = self.tip.map(|(n, _)| n);
-        self.next_start = self.head.map_or(0, |n| n + 1);
+        self.next_start = self.head.map_or(self.first(), |n| n + 1);
         loop {
             self.fill();
             self.dispatch();
@@ -173,7 +173,7 @@ impl<'a, V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'a, V, S> {
         }
         let mut batch: Vec<VerifiedBlock<V::Header>> = Vec::new();
         let mut starts = Vec::new();
-        let mut expected = self.tip.map_or(0, |(n, _)| n + 1);
+        let mut expected = self.tip.map_or(self.first(), |(n, _)| n + 1);
         while let Some(chunk) = self.chunks.get_mut(&expected) {
             if !matches!(chunk.phase, Phase::Verified(_)) {
                 break;
