@@ -17,6 +17,8 @@ mod net;
 mod pipeline;
 #[path = "sync/protocol.rs"]
 mod protocol;
+#[path = "sync/slow_readers.rs"]
+mod slow_readers;
 #[path = "sync/starknet.rs"]
 mod starknet;
 #[path = "sync/throughput.rs"]
