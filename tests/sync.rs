@@ -21,6 +21,8 @@ mod protocol;
 mod slow_readers;
 #[path = "sync/starknet.rs"]
 mod starknet;
+#[path = "p2p/swarms.rs"]
+mod swarms;
 #[path = "sync/throughput.rs"]
 mod throughput;
 

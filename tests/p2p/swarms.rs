@@ -1,5 +1,6 @@
 //! Many light peers for attack tests: bare libp2p swarms (TCP + Noise + Yamux) and raw TCP
-//! sockets bound to chosen 127.x.y.z source addresses.
+//! sockets bound to chosen 127.x.y.z source addresses. The sync tests use `swarm` too.
+#![allow(dead_code)]
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use futures::io::{AsyncReadExt, AsyncWriteExt};
 use futures::StreamExt;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{noise, tcp, yamux, Multiaddr, PeerId, SwarmBuilder};
+use libp2p::{Multiaddr, PeerId};
 use libp2p_stream::Control;
 use prometheus_client::registry::Registry;
 use tokio::sync::watch;
@@ -65,18 +65,7 @@ impl Drop for StreamPeer {
 
 /// Listens (when `listen`) on 127.0.0.1, connects to `dial`, then keeps the swarm running.
 async fn stream_peer(listen: bool, dial: Option<&Multiaddr>) -> StreamPeer {
-    let mut swarm = SwarmBuilder::with_new_identity()
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default().nodelay(true),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .unwrap()
-        .with_behaviour(|_| libp2p_stream::Behaviour::new())
-        .unwrap()
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
-        .build();
+    let mut swarm = crate::swarms::swarm(|_| libp2p_stream::Behaviour::new());
     let mut addr = None;
     if listen {
         swarm

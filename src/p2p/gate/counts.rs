@@ -62,12 +62,12 @@ impl Counts {
     }
 
     /// Inbound connections from `ip`.
-    pub fn from_ip(&self, ip: IpAddr) -> Slots {
+    pub fn slots_of_ip(&self, ip: IpAddr) -> Slots {
         self.per_ip.get(&ip).copied().unwrap_or_default()
     }
 
     /// Inbound connections from the subnet of `ip` (see [`subnet_of`]).
-    pub fn from_subnet(&self, ip: IpAddr) -> Slots {
+    pub fn slots_of_subnet(&self, ip: IpAddr) -> Slots {
         let net = subnet_of(ip);
         self.per_subnet.get(&net).copied().unwrap_or_default()
     }
@@ -187,8 +187,8 @@ mod tests {
             pending: 1,
             total: 1,
         };
-        assert_eq!(c.from_ip(ip), pending);
-        assert_eq!(c.from_subnet("10.0.0.200".parse().unwrap()), pending);
+        assert_eq!(c.slots_of_ip(ip), pending);
+        assert_eq!(c.slots_of_subnet("10.0.0.200".parse().unwrap()), pending);
         let peer = PeerId::random();
         c.establish(
             id,
@@ -199,14 +199,14 @@ mod tests {
             },
         );
         assert_eq!(
-            c.from_subnet(ip),
+            c.slots_of_subnet(ip),
             Slots {
                 pending: 0,
                 total: 1
             }
         );
         c.close(id);
-        assert_eq!(c.from_ip(ip), Slots::default());
+        assert_eq!(c.slots_of_ip(ip), Slots::default());
         assert!(c.per_subnet.is_empty() && c.per_ip.is_empty());
     }
 }

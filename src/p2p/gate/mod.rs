@@ -160,7 +160,7 @@ impl Gate {
     /// The per-IP or per-subnet limit a new inbound connection from `ip` would pass, if any.
     fn source_limit(&self, ip: IpAddr) -> Option<Refusal> {
         let l = &self.limits;
-        let (host, net) = (self.counts.from_ip(ip), self.counts.from_subnet(ip));
+        let (host, net) = (self.counts.slots_of_ip(ip), self.counts.slots_of_subnet(ip));
         if host.pending >= l.max_pending_per_ip {
             Some(Refusal::PendingPerIp)
         } else if net.pending >= l.max_pending_per_subnet {
