@@ -46,8 +46,8 @@ pub struct SyncServerConfig {
     #[serde(with = "humantime_serde")]
     pub write_timeout: Duration,
     /// Slowest average rate a peer must read a response at, in bytes per second: a response of
-    /// `n` bytes must be accepted within `write_timeout + n / min_send_rate`. Default `131072`
-    /// (128 KiB/s).
+    /// `n` bytes must be accepted within `write_timeout + n / min_send_rate` (`0`: only
+    /// `response_timeout` applies). Default `131072` (128 KiB/s).
     pub min_send_rate: u64,
     /// Deadline of a whole stream, from admission to close (request, response and the wait for
     /// the peer's end of stream included). Default `60s`.
