@@ -18,13 +18,16 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 /// Every `reason` of `wharf_connections_refused_total`.
-const REFUSAL_REASONS: [&str; 9] = [
+const REFUSAL_REASONS: [&str; 12] = [
     "ban",
     "limit_inbound",
     "limit_outbound",
     "limit_pending_inbound",
     "limit_pending_outbound",
     "limit_per_ip",
+    "limit_per_subnet",
+    "limit_pending_per_ip",
+    "limit_pending_per_subnet",
     "limit_per_peer",
     "pnet",
     "handshake",

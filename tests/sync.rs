@@ -21,8 +21,12 @@ mod net;
 mod pipeline;
 #[path = "sync/protocol.rs"]
 mod protocol;
+#[path = "sync/slow_readers.rs"]
+mod slow_readers;
 #[path = "sync/starknet.rs"]
 mod starknet;
+#[path = "p2p/swarms.rs"]
+mod swarms;
 #[path = "sync/throughput.rs"]
 mod throughput;
 

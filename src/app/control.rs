@@ -71,7 +71,8 @@ const GOSSIP_SCORE_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Feeds gossipsub's own scoring into the peer scores: each drop of a peer's gossipsub score
 /// since the last look is applied as a `gossip` score event (rises are not rewards: useful
-/// responses earn those). Runs until `cancel`.
+/// responses earn those). That score has no IP-colocation term (`p2p::gossip` turns it off),
+/// so peers sharing an address are never banned for it. Runs until `cancel`.
 pub async fn feed_gossip_scores(control: Control, p2p: P2pHandle, cancel: CancellationToken) {
     let mut last: HashMap<PeerId, f64> = HashMap::new();
     let mut tick = tokio::time::interval(GOSSIP_SCORE_INTERVAL);

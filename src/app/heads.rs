@@ -32,7 +32,10 @@ pub fn serve(
         store.range(Component::Headers, number, 1).ok()?.pop()
     });
     let timeout = config.sync.server.write_timeout;
-    let limiter = Limiter::new(Arc::new(config.sync.server.clone()));
+    let limiter = Limiter::new(
+        Arc::new(config.sync.server.clone()),
+        Arc::new(deps.p2p.peer_ips()),
+    );
     let mut control = deps.p2p.stream_control();
     serve_head(
         &mut control,

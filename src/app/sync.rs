@@ -44,7 +44,8 @@ pub fn spawn(
         Arc::new(deps.control.clone()),
         deps.metrics.clone(),
         config.sync.server.clone(),
-    );
+    )
+    .with_addresses(Arc::new(deps.p2p.peer_ips()));
     server.spawn(&mut deps.p2p.stream_control(), tracker, cancel.clone())?;
     super::heads::serve(config, &deps, tracker, cancel)?;
     if !config.feeder.enabled {

@@ -89,7 +89,7 @@ fn net(e: impl std::fmt::Display) -> BenchError {
 /// A swarm with a fresh identity, the production TCP transport and the stream behaviour.
 fn build() -> Result<Swarm<libp2p_stream::Behaviour>, BenchError> {
     let key = Keypair::generate_ed25519();
-    let transport = crate::p2p::transport::tcp_transport(&key, None).map_err(net)?;
+    let transport = crate::p2p::transport::tcp_transport(&key, None, SETUP_TIMEOUT).map_err(net)?;
     let cfg =
         libp2p::swarm::Config::with_tokio_executor().with_idle_connection_timeout(IDLE_TIMEOUT);
     let peer = key.public().to_peer_id();

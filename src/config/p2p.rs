@@ -61,6 +61,12 @@ pub struct P2pConfig {
     /// Interval of the periodic Kademlia bootstrap (random walk). Default 5m.
     #[serde(with = "humantime_serde")]
     pub bootstrap_interval: Duration,
+    /// Time an inbound or outbound connection has for its whole handshake (TCP: multistream,
+    /// Noise and Yamux, pnet included; QUIC: the TLS handshake) before it is dropped and its
+    /// pending slot freed. Short, so idle half-open connections cannot hold the pending slots.
+    /// Default 5s.
+    #[serde(with = "humantime_serde")]
+    pub handshake_timeout: Duration,
     /// A connection with no open stream and no keep-alive reason closes after this. Default 60s.
     #[serde(with = "humantime_serde")]
     pub idle_connection_timeout: Duration,
@@ -112,6 +118,7 @@ impl Default for P2pConfig {
             private_key: None,
             shared_key: None,
             bootstrap_interval: Duration::from_secs(300),
+            handshake_timeout: Duration::from_secs(5),
             idle_connection_timeout: Duration::from_secs(60),
             redial_initial_backoff: Duration::from_secs(1),
             redial_max_backoff: Duration::from_secs(60),
@@ -133,6 +140,11 @@ impl P2pConfig {
         {
             return Err(ConfigError::Invalid(
                 "p2p.redial_initial_backoff must be > 0 and <= p2p.redial_max_backoff".into(),
+            ));
+        }
+        if self.handshake_timeout.is_zero() {
+            return Err(ConfigError::Invalid(
+                "p2p.handshake_timeout must be > 0".into(),
             ));
         }
         if self.bootstrap_interval.is_zero() {
@@ -184,8 +196,15 @@ pub struct ConnectionLimits {
     pub max_established_per_peer: u32,
     /// Inbound connections (pending + established) from one IP address. Default 16.
     pub max_per_ip: u32,
-    /// Inbound connections still in their handshake. Default 128.
+    /// Inbound connections (pending + established) from one subnet: an IPv4 /24 or an IPv6 /64
+    /// (what one host or one customer usually holds). Default 64.
+    pub max_per_subnet: u32,
+    /// Inbound connections still in their handshake, all peers. Default 128.
     pub max_pending_inbound: u32,
+    /// Inbound connections still in their handshake from one IP address. Default 4.
+    pub max_pending_per_ip: u32,
+    /// Inbound connections still in their handshake from one IPv4 /24 or IPv6 /64. Default 8.
+    pub max_pending_per_subnet: u32,
     /// Outbound dials still in their handshake. Default 128.
     pub max_pending_outbound: u32,
 }
@@ -197,7 +216,10 @@ impl Default for ConnectionLimits {
             max_established_outbound: 256,
             max_established_per_peer: 2,
             max_per_ip: 16,
+            max_per_subnet: 64,
             max_pending_inbound: 128,
+            max_pending_per_ip: 4,
+            max_pending_per_subnet: 8,
             max_pending_outbound: 128,
         }
     }
@@ -210,7 +232,10 @@ impl ConnectionLimits {
             ("max_established_outbound", self.max_established_outbound),
             ("max_established_per_peer", self.max_established_per_peer),
             ("max_per_ip", self.max_per_ip),
+            ("max_per_subnet", self.max_per_subnet),
             ("max_pending_inbound", self.max_pending_inbound),
+            ("max_pending_per_ip", self.max_pending_per_ip),
+            ("max_pending_per_subnet", self.max_pending_per_subnet),
             ("max_pending_outbound", self.max_pending_outbound),
         ];
         match fields.iter().find(|(_, v)| *v == 0) {

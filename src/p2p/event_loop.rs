@@ -46,6 +46,7 @@ pub struct EventLoop {
     pub(super) sync_peers: tokio::sync::watch::Sender<Vec<PeerId>>,
     pub(super) events: crate::events::EventBus,
     pub(super) snapshot: tokio::sync::watch::Sender<Option<NodeInfo>>,
+    pub(super) peer_ips: super::PeerIps,
 }
 
 impl EventLoop {

@@ -52,6 +52,7 @@ impl EventLoop {
 
     fn on_connected(&mut self, peer: PeerId, id: ConnectionId, endpoint: ConnectedPoint) {
         tracing::debug!(%peer, remote = %endpoint.get_remote_address(), "connected");
+        self.peer_ips.connected(peer, endpoint.get_remote_address());
         self.peers.connected(
             peer,
             endpoint.get_remote_address().clone(),
@@ -77,6 +78,7 @@ impl EventLoop {
 
     fn on_disconnected(&mut self, peer: PeerId, endpoint: ConnectedPoint, remaining: u32) {
         tracing::debug!(%peer, remote = %endpoint.get_remote_address(), remaining, "disconnected");
+        self.peer_ips.disconnected(&peer);
         self.peers
             .disconnected(&peer, endpoint.get_remote_address(), remaining);
         self.refresh_sync_peers();

@@ -93,7 +93,8 @@ pub fn behaviour(
 }
 
 /// Scoring for a topic carrying one message per `interval` (the block time). Invalid messages
-/// cost heavily; mesh peers that stop delivering for many block times lose a little.
+/// cost heavily; mesh peers that stop delivering for many block times lose a little; sharing an
+/// IP address costs nothing.
 fn scoring(topic: &IdentTopic, interval: Duration) -> (PeerScoreParams, PeerScoreThresholds) {
     let blocks = |n: u32| interval * n;
     let t = TopicScoreParams {
@@ -118,6 +119,11 @@ fn scoring(topic: &IdentTopic, interval: Duration) -> (PeerScoreParams, PeerScor
     };
     let mut params = PeerScoreParams::default();
     params.topics.insert(topic.hash(), t);
+    // No IP-colocation penalty (P6, default -5 x (peers on one IP - 10)^2): it judges where a
+    // peer connects from, not what it sends, and this score feeds Wharf's ban score, so every
+    // peer behind a shared NAT or cloud egress would be banned within seconds. How many peers
+    // one IP or subnet may bring is the connection gate's job (`[p2p.limits]`).
+    params.ip_colocation_factor_weight = 0.0;
     let thresholds = PeerScoreThresholds {
         gossip_threshold: -10.0,
         publish_threshold: -50.0,

@@ -8,6 +8,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::gossip::Verdict;
+use super::peer_ips::PeerIps;
 use super::peers::PeerInfo;
 
 /// Why a request to the swarm task failed.
@@ -72,6 +73,7 @@ pub struct P2pHandle {
     stream: libp2p_stream::Control,
     sync_peers: watch::Receiver<Vec<PeerId>>,
     snapshot: watch::Receiver<Option<NodeInfo>>,
+    peer_ips: PeerIps,
 }
 
 impl std::fmt::Debug for P2pHandle {
@@ -89,6 +91,7 @@ impl P2pHandle {
         stream: libp2p_stream::Control,
         sync_peers: watch::Receiver<Vec<PeerId>>,
         snapshot: watch::Receiver<Option<NodeInfo>>,
+        peer_ips: PeerIps,
     ) -> Self {
         Self {
             tx,
@@ -96,7 +99,13 @@ impl P2pHandle {
             stream,
             sync_peers,
             snapshot,
+            peer_ips,
         }
+    }
+
+    /// The IP each connected peer connects from (kept current by the swarm task).
+    pub fn peer_ips(&self) -> PeerIps {
+        self.peer_ips.clone()
     }
 
     /// The node as of the swarm task's last tick (at most 250 ms old); never waits on the swarm.

@@ -11,6 +11,7 @@ mod gossip_events;
 mod handle;
 pub mod identity;
 pub mod peer_book;
+mod peer_ips;
 mod peers;
 pub mod protocols;
 pub mod psk;
@@ -34,6 +35,7 @@ use tokio_util::sync::CancellationToken;
 pub use gate::{AccessPolicy, AllowAll};
 pub use gossip::{GossipMessage, Verdict};
 pub use handle::{NodeInfo, P2pError, P2pHandle};
+pub use peer_ips::PeerIps;
 pub use peers::PeerInfo;
 pub use protocols::Protocols;
 
@@ -91,7 +93,7 @@ pub async fn start(
     }
     let protocols = Protocols::new(&config.node.network);
     let metrics = P2pMetrics::register(registry);
-    let transport = transport::build(&key, psk, registry)?;
+    let transport = transport::build(&key, psk, config.p2p.handshake_timeout, registry)?;
     let behaviour = Behaviour::new(&key, config, &protocols, policy, metrics.clone(), registry);
     let peer_id = key.public().to_peer_id();
     let swarm_cfg = libp2p::swarm::Config::with_tokio_executor()
@@ -107,7 +109,15 @@ pub async fn start(
     let (sync_peers_tx, sync_peers_rx) = tokio::sync::watch::channel(Vec::new());
     let control = swarm.behaviour().stream.new_control();
     let (snapshot_tx, snapshot_rx) = tokio::sync::watch::channel(None);
-    let handle = P2pHandle::new(tx, peer_id, control, sync_peers_rx, snapshot_rx);
+    let peer_ips = PeerIps::default();
+    let handle = P2pHandle::new(
+        tx,
+        peer_id,
+        control,
+        sync_peers_rx,
+        snapshot_rx,
+        peer_ips.clone(),
+    );
     let p2p = &config.p2p;
     let event_loop = EventLoop {
         swarm,
@@ -133,6 +143,7 @@ pub async fn start(
         sync_peers: sync_peers_tx,
         events,
         snapshot: snapshot_tx,
+        peer_ips,
     };
     Ok(Started {
         handle,

@@ -1,5 +1,13 @@
 //! Transports: TCP + Noise + Yamux (optionally behind libp2p pnet) and QUIC, wrapped in DNS
-//! resolution and bandwidth metrics.
+//! resolution and bandwidth metrics. Every handshake runs under `p2p.handshake_timeout`.
+//!
+//! QUIC and the gate: libp2p-quic 0.14 accepts every incoming QUIC connection in its listener
+//! (`quinn::Incoming::accept`, src/transport.rs `Listener::poll_next`) before the swarm asks the
+//! gate, and offers no hook to refuse or ignore an `Incoming` first. So a banned or over-limit
+//! QUIC peer costs the relay the server's first TLS 1.3 flight (an X25519 exchange and one
+//! certificate signature, plus up to three times the client's Initial in bytes) before the gate
+//! refuses it and the connection is dropped; TCP connections are refused before any byte is
+//! read. Operators under a QUIC flood can listen on TCP only.
 
 use std::time::Duration;
 
@@ -11,9 +19,6 @@ use libp2p::identity::Keypair;
 use libp2p::pnet::{PnetConfig, PreSharedKey};
 use libp2p::{dns, noise, quic, tcp, yamux, PeerId};
 use prometheus_client::registry::Registry;
-
-/// How long the security and multiplexer handshakes may take.
-const UPGRADE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Why the transport could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -27,16 +32,20 @@ pub enum TransportError {
 }
 
 /// Builds the full transport. With a pre-shared key QUIC is left out, since pnet cannot protect it.
+/// Handshakes (security and multiplexer, or QUIC's TLS) must finish within `handshake_timeout`.
 pub fn build(
     key: &Keypair,
     psk: Option<PreSharedKey>,
+    handshake_timeout: Duration,
     registry: &mut Registry,
 ) -> Result<Boxed<(PeerId, StreamMuxerBox)>, TransportError> {
-    let tcp = tcp_transport(key, psk)?;
+    let tcp = tcp_transport(key, psk, handshake_timeout)?;
     let base = match psk {
         Some(_) => tcp,
         None => {
-            let quic = quic::tokio::Transport::new(quic::Config::new(key))
+            let mut cfg = quic::Config::new(key);
+            cfg.handshake_timeout = handshake_timeout;
+            let quic = quic::tokio::Transport::new(cfg)
                 .map(|(peer, conn), _| (peer, StreamMuxerBox::new(conn)));
             quic.or_transport(tcp)
                 .map(|either, _| match either {
@@ -54,6 +63,7 @@ pub fn build(
 pub(crate) fn tcp_transport(
     key: &Keypair,
     psk: Option<PreSharedKey>,
+    handshake_timeout: Duration,
 ) -> Result<Boxed<(PeerId, StreamMuxerBox)>, TransportError> {
     let noise = noise::Config::new(key)?;
     let tcp = tcp::tokio::Transport::new(tcp::Config::default().nodelay(true));
@@ -63,14 +73,14 @@ pub(crate) fn tcp_transport(
             .upgrade(Version::V1)
             .authenticate(noise)
             .multiplex(yamux::Config::default())
-            .timeout(UPGRADE_TIMEOUT)
+            .timeout(handshake_timeout)
             .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer)))
             .boxed(),
         None => tcp
             .upgrade(Version::V1)
             .authenticate(noise)
             .multiplex(yamux::Config::default())
-            .timeout(UPGRADE_TIMEOUT)
+            .timeout(handshake_timeout)
             .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer)))
             .boxed(),
     };

@@ -31,7 +31,13 @@ pub struct SyncServerConfig {
     pub max_message_size: usize,
     /// Concurrent streams one peer may have open with us. Default `16`.
     pub max_streams_per_peer: u32,
-    /// Concurrent streams overall, all peers together. Default `256`.
+    /// Concurrent streams from one IP address, all its peers together. Default `32`.
+    pub max_streams_per_ip: u32,
+    /// Concurrent streams from one IPv4 /24 or IPv6 /64, all its peers together. Default `64`.
+    pub max_streams_per_subnet: u32,
+    /// Concurrent streams overall, all peers together; past half of it each subnet gets a fair
+    /// share and the last quarter only admits sources holding fewer than
+    /// `max_streams_per_peer`. Default `256`.
     pub max_streams_total: u32,
     /// Sustained requests per second per peer (token bucket refill). Default `500.0`.
     pub requests_per_second: f64,
@@ -43,6 +49,14 @@ pub struct SyncServerConfig {
     /// Time allowed for each response message to be accepted by the peer. Default `10s`.
     #[serde(with = "humantime_serde")]
     pub write_timeout: Duration,
+    /// Slowest average rate a peer must read a response at, in bytes per second: a response of
+    /// `n` bytes must be accepted within `write_timeout + n / min_send_rate` (`0`: only
+    /// `response_timeout` applies). Default `131072` (128 KiB/s).
+    pub min_send_rate: u64,
+    /// Deadline of a whole stream, from admission to close (request, response and the wait for
+    /// the peer's end of stream included). Default `60s`.
+    #[serde(with = "humantime_serde")]
+    pub response_timeout: Duration,
 }
 
 impl Default for SyncServerConfig {
@@ -51,11 +65,15 @@ impl Default for SyncServerConfig {
             max_blocks_per_request: 100,
             max_message_size: 16 * 1024 * 1024,
             max_streams_per_peer: 16,
+            max_streams_per_ip: 32,
+            max_streams_per_subnet: 64,
             max_streams_total: 256,
             requests_per_second: 500.0,
             request_burst: 500,
             read_timeout: Duration::from_secs(5),
             write_timeout: Duration::from_secs(10),
+            min_send_rate: 128 * 1024,
+            response_timeout: Duration::from_secs(60),
         }
     }
 }

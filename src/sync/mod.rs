@@ -33,6 +33,7 @@ pub use bridge::{ChainVerifier, CheckedHeader};
 pub use client::{fetch, FetchError};
 pub use config::{FetchConfig, PipelineConfig, SyncConfig, SyncServerConfig};
 pub use head::{ask_head, head_protocol_id, serve_head, HeadError, HeadSource};
+pub use limits::{NoAddresses, PeerAddresses};
 pub use metrics::SyncMetrics;
 pub use pipeline::{BlockSink, BlockVerifier, PipelineError, SyncPipeline, VerifiedBlock};
 pub use report::{NoopReporter, PeerReport, PeerReporter};

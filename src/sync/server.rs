@@ -1,11 +1,14 @@
 //! Serves the five sync protocols: one request per stream, an item per block, then `Fin`.
 //!
-//! Every incoming stream is admitted by the per-peer [`Limiter`], read under a deadline with a
-//! tiny maximum request size, validated, answered from the [`BlockSource`] and closed. Anything
-//! a peer does wrong is answered with the matching `Fin` (when the stream still works) and
-//! reported, never with a panic or an allocation sized by the peer.
+//! Every incoming stream is admitted by the [`Limiter`] (per peer, IP, subnet, fair share), read
+//! under a deadline with a tiny maximum request size, validated, answered from the
+//! [`BlockSource`] and closed. The response must be read at `min_send_rate` on average and the
+//! whole stream ends within `response_timeout`, so a slow reader cannot hold a slot for ever.
+//! Anything a peer does wrong is answered with the matching `Fin` (when the stream still works)
+//! and reported, never with a panic or an allocation sized by the peer.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::io::{AsyncReadExt, BufWriter};
 use futures::StreamExt;
@@ -16,7 +19,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::chain::Component;
 use crate::sync::config::SyncServerConfig;
-use crate::sync::limits::{Limiter, Refusal};
+use crate::sync::limits::{Limiter, NoAddresses, PeerAddresses, Refusal};
 use crate::sync::metrics::{Outcome, Side, SyncMetrics};
 use crate::sync::proto::{FinReason, SyncRequest};
 use crate::sync::report::{PeerReport, PeerReporter};
@@ -53,7 +56,7 @@ struct Ctx {
 /// The sync protocols' server side. Build with [`SyncServer::new`], start with [`SyncServer::spawn`].
 pub struct SyncServer {
     network: String,
-    ctx: Arc<Ctx>,
+    ctx: Ctx,
 }
 
 impl SyncServer {
@@ -66,7 +69,7 @@ impl SyncServer {
         cfg: SyncServerConfig,
     ) -> Self {
         let cfg = Arc::new(cfg);
-        let limiter = Limiter::new(cfg.clone());
+        let limiter = Limiter::new(cfg.clone(), Arc::new(NoAddresses));
         let ctx = Ctx {
             source,
             reporter,
@@ -76,8 +79,15 @@ impl SyncServer {
         };
         SyncServer {
             network: network.into(),
-            ctx: Arc::new(ctx),
+            ctx,
         }
+    }
+
+    /// Counts streams per IP and subnet with the peers' addresses from `addrs` (without it,
+    /// each peer counts as its own source).
+    pub fn with_addresses(mut self, addrs: Arc<dyn PeerAddresses>) -> Self {
+        self.ctx.limiter = Limiter::new(self.ctx.cfg.clone(), addrs);
+        self
     }
 
     /// Accepts the five protocols on `control`; the tasks live on `tracker` until `cancel`.
@@ -87,13 +97,14 @@ impl SyncServer {
         tracker: &TaskTracker,
         cancel: CancellationToken,
     ) -> Result<(), SyncServerError> {
+        let ctx = Arc::new(self.ctx);
         for component in Component::ALL {
             let protocol = protocol_id(&self.network, component);
             let incoming = control
                 .accept(protocol.clone())
                 .map_err(|_| SyncServerError::AlreadyRegistered(protocol))?;
             let task = accept_loop(
-                self.ctx.clone(),
+                ctx.clone(),
                 component,
                 incoming,
                 tracker.clone(),
@@ -120,14 +131,22 @@ async fn accept_loop(
     }
 }
 
-/// Admits, serves and accounts for one stream.
+/// Admits, serves and accounts for one stream, all within `response_timeout`.
 async fn handle_stream(ctx: Arc<Ctx>, component: Component, peer: PeerId, stream: Stream) {
     let mut io = BufWriter::with_capacity(WRITE_BUFFER, stream);
-    let outcome = match ctx.limiter.admit(peer) {
-        Ok(_permit) => serve(&ctx, component, peer, &mut io).await,
-        Err(refusal) => refuse(&ctx, peer, refusal, &mut io).await,
+    let work = async {
+        match ctx.limiter.admit(peer) {
+            Ok(_permit) => serve(&ctx, component, peer, &mut io).await,
+            Err(refusal) => refuse(&ctx, peer, refusal, &mut io).await,
+        }
     };
-    let _ = wire::close(&mut io, ctx.cfg.write_timeout).await;
+    let outcome = match tokio::time::timeout(ctx.cfg.response_timeout, work).await {
+        Ok(outcome) => {
+            let _ = wire::close(&mut io, ctx.cfg.write_timeout).await;
+            outcome
+        }
+        Err(_) => wire_failure(&ctx, peer, &WireError::Timeout(ctx.cfg.response_timeout)),
+    };
     ctx.metrics.request(Side::Server, component, outcome);
 }
 
@@ -135,10 +154,11 @@ async fn handle_stream(ctx: Arc<Ctx>, component: Component, peer: PeerId, stream
 async fn refuse(ctx: &Ctx, peer: PeerId, refusal: Refusal, io: &mut BufWriter<Stream>) -> Outcome {
     let reason = match refusal {
         Refusal::Busy => FinReason::Busy,
-        Refusal::PeerBusy => FinReason::Busy,
+        Refusal::PeerBusy | Refusal::SourceBusy => FinReason::Busy,
         Refusal::RateLimited => FinReason::RateLimited,
     };
-    if refusal != Refusal::Busy {
+    // Only what the peer itself exceeded counts against it, not what its neighbours hold.
+    if matches!(refusal, Refusal::PeerBusy | Refusal::RateLimited) {
         ctx.reporter.report(peer, PeerReport::RateLimited);
     }
     tracing::debug!(%peer, ?refusal, "sync stream refused");
@@ -208,7 +228,7 @@ fn validate(cfg: &SyncServerConfig, req: &SyncRequest) -> Result<(), FinReason> 
     }
 }
 
-/// Sends the items the source has, then the matching `Fin`.
+/// Sends the items the source has, then the matching `Fin`, at no less than `min_send_rate`.
 async fn respond(
     ctx: &Ctx,
     component: Component,
@@ -219,7 +239,7 @@ async fn respond(
     let (start, limit, step) = (req.start_block, req.limit, req.step);
     let read =
         tokio::task::spawn_blocking(move || source.range(component, start, limit, step)).await;
-    let items = match read {
+    let mut items = match read {
         Ok(Ok(items)) => items,
         failed => {
             tracing::warn!(?failed, %component, "block source failed while serving");
@@ -227,9 +247,35 @@ async fn respond(
             return Ok(Outcome::Error);
         }
     };
+    items.truncate(limit as usize);
+    let deadline = send_deadline(&ctx.cfg, &items);
+    let sending = send(ctx, component, req, items, io);
+    match tokio::time::timeout(deadline, sending).await {
+        Ok(sent) => sent,
+        Err(_) => Err(WireError::Timeout(deadline)),
+    }
+}
+
+/// How long a response may take: `write_timeout` plus its size at `min_send_rate` (0: no rate).
+fn send_deadline(cfg: &SyncServerConfig, items: &[(u64, bytes::Bytes)]) -> Duration {
+    let bytes: usize = items.iter().map(|(_, d)| d.len() + ITEM_OVERHEAD).sum();
+    match cfg.min_send_rate {
+        0 => cfg.response_timeout,
+        rate => cfg.write_timeout + Duration::from_secs_f64(bytes as f64 / rate as f64),
+    }
+}
+
+/// Writes `items` (as long as each fits `max_message_size`), then the matching `Fin`.
+async fn send(
+    ctx: &Ctx,
+    component: Component,
+    req: &SyncRequest,
+    items: Vec<(u64, bytes::Bytes)>,
+    io: &mut BufWriter<Stream>,
+) -> Result<Outcome, WireError> {
     let mut buf = Vec::new();
     let mut served = 0;
-    for (number, data) in items.into_iter().take(limit as usize) {
+    for (number, data) in items {
         if data.len() + ITEM_OVERHEAD > ctx.cfg.max_message_size {
             tracing::warn!(number, %component, len = data.len(), "item exceeds max_message_size; not served");
             break;
@@ -238,8 +284,9 @@ async fn respond(
         wire::write_message(io, &item(number, data), &mut buf, ctx.cfg.write_timeout).await?;
         served += 1;
     }
-    if served < limit {
-        finish(ctx, io, FinReason::NotFound, start + served * step).await?;
+    if served < req.limit {
+        let missing = req.start_block + served * req.step;
+        finish(ctx, io, FinReason::NotFound, missing).await?;
         return Ok(Outcome::NotFound);
     }
     finish(ctx, io, FinReason::Complete, 0).await?;

@@ -264,7 +264,8 @@ async fn the_head_protocol_answers_the_newest_header_or_nothing() {
         requests_per_second: 0.001,
         ..SyncServerConfig::default()
     };
-    let limiter = wharf::sync::limits::Limiter::new(Arc::new(cfg));
+    let limiter =
+        wharf::sync::limits::Limiter::new(Arc::new(cfg), Arc::new(wharf::sync::NoAddresses));
     serve_head(
         &mut server.control,
         NETWORK,

@@ -22,7 +22,7 @@ use libp2p::swarm::{
 };
 use libp2p::{Multiaddr, PeerId};
 
-pub use counts::Conn;
+pub use counts::{subnet_of, Conn};
 pub use handler::KeepAliveHandler;
 pub use policy::{AccessPolicy, AllowAll};
 
@@ -45,6 +45,12 @@ pub enum Refusal {
     PendingOutbound,
     #[error("too many connections from this IP")]
     PerIp,
+    #[error("too many connections from this subnet (IPv4 /24, IPv6 /64)")]
+    PerSubnet,
+    #[error("too many handshakes in progress from this IP")]
+    PendingPerIp,
+    #[error("too many handshakes in progress from this subnet (IPv4 /24, IPv6 /64)")]
+    PendingPerSubnet,
     #[error("too many connections with this peer")]
     PerPeer,
 }
@@ -59,6 +65,9 @@ impl Refusal {
             Refusal::PendingInbound => "limit_pending_inbound",
             Refusal::PendingOutbound => "limit_pending_outbound",
             Refusal::PerIp => "limit_per_ip",
+            Refusal::PerSubnet => "limit_per_subnet",
+            Refusal::PendingPerIp => "limit_pending_per_ip",
+            Refusal::PendingPerSubnet => "limit_pending_per_subnet",
             Refusal::PerPeer => "limit_per_peer",
         }
     }
@@ -122,26 +131,47 @@ impl Gate {
         })
     }
 
-    fn refuse(&self, why: Refusal) -> Result<(), ConnectionDenied> {
+    fn refuse(&self, why: Refusal, remote: &Multiaddr) -> Result<(), ConnectionDenied> {
+        tracing::debug!(%remote, reason = %why, "connection refused");
         self.metrics.refused(why.label());
         Err(ConnectionDenied::new(why))
     }
 
-    fn check_inbound(&self, ip: Option<IpAddr>) -> Result<(), ConnectionDenied> {
+    /// Before the handshake: bans, the global pending and established limits (the established
+    /// one is checked again when the handshake completes), then the per-IP and per-subnet ones.
+    fn check_inbound(&self, remote: &Multiaddr) -> Result<(), ConnectionDenied> {
         let l = &self.limits;
+        let ip = ip_of(remote);
         if ip.is_some_and(|ip| self.policy.ip_denied(ip)) {
-            return self.refuse(Refusal::Banned);
+            return self.refuse(Refusal::Banned, remote);
         }
         if self.counts.pending_inbound() >= l.max_pending_inbound as usize {
-            return self.refuse(Refusal::PendingInbound);
+            return self.refuse(Refusal::PendingInbound, remote);
         }
         if self.counts.established_inbound() >= l.max_established_inbound {
-            return self.refuse(Refusal::Inbound);
+            return self.refuse(Refusal::Inbound, remote);
         }
-        if ip.is_some_and(|ip| self.counts.inbound_from(ip) >= l.max_per_ip) {
-            return self.refuse(Refusal::PerIp);
+        match ip.and_then(|ip| self.source_limit(ip)) {
+            Some(why) => self.refuse(why, remote),
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// The per-IP or per-subnet limit a new inbound connection from `ip` would pass, if any.
+    fn source_limit(&self, ip: IpAddr) -> Option<Refusal> {
+        let l = &self.limits;
+        let (host, net) = (self.counts.slots_of_ip(ip), self.counts.slots_of_subnet(ip));
+        if host.pending >= l.max_pending_per_ip {
+            Some(Refusal::PendingPerIp)
+        } else if net.pending >= l.max_pending_per_subnet {
+            Some(Refusal::PendingPerSubnet)
+        } else if host.total >= l.max_per_ip {
+            Some(Refusal::PerIp)
+        } else if net.total >= l.max_per_subnet {
+            Some(Refusal::PerSubnet)
+        } else {
+            None
+        }
     }
 
     fn check_outbound(
@@ -150,25 +180,28 @@ impl Gate {
         addrs: &[Multiaddr],
     ) -> Result<(), ConnectionDenied> {
         let l = &self.limits;
+        let first = addrs.first().cloned().unwrap_or_else(Multiaddr::empty);
         if peer.is_some_and(|p| self.policy.peer_denied(&p)) {
-            return self.refuse(Refusal::Banned);
+            return self.refuse(Refusal::Banned, &first);
         }
         let ips: Vec<IpAddr> = addrs.iter().filter_map(ip_of).collect();
         if !ips.is_empty()
             && ips.len() == addrs.len()
             && ips.iter().all(|ip| self.policy.ip_denied(*ip))
         {
-            return self.refuse(Refusal::Banned);
+            return self.refuse(Refusal::Banned, &first);
         }
         if self.counts.pending_outbound() >= l.max_pending_outbound as usize {
-            return self.refuse(Refusal::PendingOutbound);
+            return self.refuse(Refusal::PendingOutbound, &first);
         }
         if self.counts.established_outbound() >= l.max_established_outbound {
-            return self.refuse(Refusal::Outbound);
+            return self.refuse(Refusal::Outbound, &first);
         }
         Ok(())
     }
 
+    /// After the handshake, both directions: bans (the peer id is known now) and the per-peer
+    /// limit.
     fn check_established(
         &self,
         peer: &PeerId,
@@ -177,12 +210,25 @@ impl Gate {
         if self.policy.peer_denied(peer)
             || ip_of(remote).is_some_and(|ip| self.policy.ip_denied(ip))
         {
-            self.refuse(Refusal::Banned)?;
+            self.refuse(Refusal::Banned, remote)?;
         }
         if self.counts.with_peer(peer) >= self.limits.max_established_per_peer {
-            self.refuse(Refusal::PerPeer)?;
+            self.refuse(Refusal::PerPeer, remote)?;
         }
         Ok(KeepAliveHandler::new(self.keep_alive.contains(peer)))
+    }
+
+    /// Inbound, after the handshake: the established limit again, since every handshake that
+    /// started below it may complete (up to `max_pending_inbound` over it otherwise).
+    fn check_established_inbound(
+        &self,
+        peer: &PeerId,
+        remote: &Multiaddr,
+    ) -> Result<THandler<Self>, ConnectionDenied> {
+        if self.counts.established_inbound() >= self.limits.max_established_inbound {
+            self.refuse(Refusal::Inbound, remote)?;
+        }
+        self.check_established(peer, remote)
     }
 
     fn on_established(&mut self, peer: PeerId, id: ConnectionId, endpoint: &ConnectedPoint) {
@@ -210,9 +256,8 @@ impl NetworkBehaviour for Gate {
         _local: &Multiaddr,
         remote: &Multiaddr,
     ) -> Result<(), ConnectionDenied> {
-        let ip = ip_of(remote);
-        self.check_inbound(ip)?;
-        self.counts.add_pending_in(id, ip);
+        self.check_inbound(remote)?;
+        self.counts.add_pending_in(id, ip_of(remote));
         Ok(())
     }
 
@@ -223,7 +268,7 @@ impl NetworkBehaviour for Gate {
         _local: &Multiaddr,
         remote: &Multiaddr,
     ) -> Result<THandler<Self>, ConnectionDenied> {
-        self.check_established(&peer, remote)
+        self.check_established_inbound(&peer, remote)
     }
 
     fn handle_pending_outbound_connection(

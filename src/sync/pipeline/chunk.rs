@@ -22,6 +22,9 @@ pub struct Slot {
     pub tried: Vec<PeerId>,
     /// Don't ask anyone before this instant (all peers were tried).
     pub not_before: Option<Instant>,
+    /// A stream of this slot was dropped before any response (the server's libp2p-stream
+    /// queue was full): the first such drop is retried at once, with the same peer if need be.
+    pub dropped: bool,
 }
 
 /// Where a chunk is in stages 2-5.

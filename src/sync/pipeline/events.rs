@@ -62,6 +62,7 @@ impl<V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'_, V, S> {
         let len = chunk.len;
         let slot = chunk.slot(component);
         slot.in_flight = false;
+        let retry_now = matches!(result, Err(Some(FetchError::NoResponse))) && !slot.dropped;
         let outcome = match result {
             Ok(items) if items.len() as u64 == len => {
                 slot.data = Some(items.into_iter().map(|(_, data)| data).collect());
@@ -83,7 +84,11 @@ impl<V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'_, V, S> {
             Err(None) => Outcome::Error,
         };
         slot.peer = None;
-        slot.tried.push(peer);
+        if retry_now {
+            slot.dropped = true;
+        } else {
+            slot.tried.push(peer);
+        }
         self.p.metrics.request(Side::Client, component, outcome);
         self.p.metrics.retried(component);
     }
