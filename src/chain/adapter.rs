@@ -5,7 +5,9 @@ use std::fmt;
 
 use bytes::Bytes;
 
-use super::{Block, BlockHash, BlockNumber, Component, Header, BODY_COMPONENTS};
+use super::{
+    Block, BlockHash, BlockNumber, ClassHash, ClassNeeds, Component, Header, BODY_COMPONENTS,
+};
 
 /// Why a header, body or block was refused. [`VerifyError::reason`] is the stable
 /// label used in metrics and logs.
@@ -156,6 +158,23 @@ pub trait ChainAdapter: Send + Sync + fmt::Debug {
     fn verify_cross_links(&self, bodies: &[Bytes; 4]) -> Result<(), VerifyError> {
         let _ = bodies;
         Ok(())
+    }
+
+    /// The contract classes a block brings, read from its (verified) bodies: on Starknet the
+    /// state diff's declared classes and its deployed contracts' classes. Default: none.
+    fn class_needs(&self, bodies: &[Bytes; 4]) -> Result<ClassNeeds, VerifyError> {
+        let _ = bodies;
+        Ok(ClassNeeds::default())
+    }
+
+    /// Recomputes the hash of a class definition and compares it with `hash` (the hash the
+    /// block names). Default: refused, the chain has no classes.
+    fn verify_class(&self, hash: &ClassHash, definition: &[u8]) -> Result<(), VerifyError> {
+        let _ = (hash, definition);
+        Err(VerifyError::malformed(
+            "classes",
+            "this chain has no contract classes",
+        ))
     }
 
     /// All checks: parent link (when the parent is known), signature, every body, then the

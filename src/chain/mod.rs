@@ -5,6 +5,7 @@
 
 mod adapter;
 mod block;
+pub mod classes;
 mod component;
 pub mod devnet;
 mod hash;
@@ -15,6 +16,7 @@ pub mod wire;
 
 pub use adapter::{ChainAdapter, VerifyError};
 pub use block::{body_index, Block, BodySummary, Header, BODY_COMPONENTS};
+pub use classes::{ClassEntry, ClassHash, ClassNeeds};
 pub use component::Component;
 pub use hash::{BlockHash, ParseHashError};
 pub use metrics::ChainMetrics;

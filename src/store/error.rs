@@ -32,6 +32,9 @@ pub enum StoreError {
     /// Stored bytes that do not decode (should not happen; the store only holds verified blocks).
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
+    /// A block's class bundle names a class as already stored, and it is not.
+    #[error("class 0x{0} is not stored and its definition was not given")]
+    MissingClass(String),
     /// A stored header the adapter cannot decode.
     #[error("stored header: {0}")]
     Header(#[from] VerifyError),

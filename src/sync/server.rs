@@ -1,4 +1,4 @@
-//! Serves the five sync protocols: one request per stream, an item per block, then `Fin`.
+//! Serves the six sync protocols: one request per stream, an item per block, then `Fin`.
 //!
 //! Every incoming stream is admitted by the per-peer [`Limiter`], read under a deadline with a
 //! tiny maximum request size, validated, answered from the [`BlockSource`] and closed. Anything
@@ -22,7 +22,7 @@ use crate::sync::proto::{FinReason, SyncRequest};
 use crate::sync::report::{PeerReport, PeerReporter};
 use crate::sync::source::BlockSource;
 use crate::sync::wire::{self, WireError};
-use crate::sync::{fin, item, protocol_id};
+use crate::sync::{classes, fin, item, protocol_id};
 
 /// Largest request accepted: three varints fit in 33 bytes, so 64 leaves room and no more.
 pub const MAX_REQUEST_SIZE: usize = 64;
@@ -80,7 +80,7 @@ impl SyncServer {
         }
     }
 
-    /// Accepts the five protocols on `control`; the tasks live on `tracker` until `cancel`.
+    /// Accepts the six protocols on `control`; the tasks live on `tracker` until `cancel`.
     pub fn spawn(
         self,
         control: &mut Control,
@@ -227,6 +227,28 @@ async fn respond(
             return Ok(Outcome::Error);
         }
     };
+    let served = if component == Component::Classes {
+        let (max, timeout) = (ctx.cfg.max_message_size, ctx.cfg.write_timeout);
+        classes::write_items(io, items, limit, max, timeout, &ctx.metrics).await?
+    } else {
+        write_items(ctx, component, io, items, limit).await?
+    };
+    if served < limit {
+        finish(ctx, io, FinReason::NotFound, start + served * step).await?;
+        return Ok(Outcome::NotFound);
+    }
+    finish(ctx, io, FinReason::Complete, 0).await?;
+    Ok(Outcome::Ok)
+}
+
+/// Writes one item per block, in order; returns how many (stops before an oversized one).
+async fn write_items(
+    ctx: &Ctx,
+    component: Component,
+    io: &mut BufWriter<Stream>,
+    items: Vec<(u64, bytes::Bytes)>,
+    limit: u64,
+) -> Result<u64, WireError> {
     let mut buf = Vec::new();
     let mut served = 0;
     for (number, data) in items.into_iter().take(limit as usize) {
@@ -238,12 +260,7 @@ async fn respond(
         wire::write_message(io, &item(number, data), &mut buf, ctx.cfg.write_timeout).await?;
         served += 1;
     }
-    if served < limit {
-        finish(ctx, io, FinReason::NotFound, start + served * step).await?;
-        return Ok(Outcome::NotFound);
-    }
-    finish(ctx, io, FinReason::Complete, 0).await?;
-    Ok(Outcome::Ok)
+    Ok(served)
 }
 
 /// Writes the `Fin` and closes our side of the stream.

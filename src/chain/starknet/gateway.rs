@@ -282,6 +282,7 @@ pub fn block_from_gateway(
     Ok(Block {
         header: header.to_header()?,
         bodies,
+        classes: Bytes::new(),
     })
 }
 

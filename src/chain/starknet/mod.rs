@@ -59,6 +59,7 @@
 //! - Not supported: mainnet's pre-0.7 block hash (chain id hashed in, blocks < 833) and
 //!   the 0.8.0–0.8.2 blocks hashed with an unstated sequencer address.
 
+mod block_classes;
 mod block_hash;
 mod bodies;
 mod commitment;
@@ -81,7 +82,8 @@ pub use header::{GasPrice, L1DaMode, StarknetHeader};
 pub use version::Version;
 
 use super::{
-    body_index, Block, BlockHash, ChainAdapter, Component, Header, VerifyError, BODY_COMPONENTS,
+    body_index, Block, BlockHash, ChainAdapter, ClassNeeds, Component, Header, VerifyError,
+    BODY_COMPONENTS,
 };
 
 /// Starknet rules for one chain (chain id) with the pinned sequencer public key.
@@ -194,10 +196,10 @@ impl StarknetAdapter {
                 bodies::state_diff(h, v, body)?;
                 bodies::Checked::default()
             }
-            Component::Headers => {
+            Component::Headers | Component::Classes => {
                 return Err(VerifyError::malformed(
                     "body",
-                    "headers is not a body component",
+                    "headers and classes are not body components",
                 ))
             }
         };
@@ -252,6 +254,12 @@ impl ChainAdapter for StarknetAdapter {
     ) -> Result<(), VerifyError> {
         let (h, v) = self.starknet_header(header)?;
         self.body(&h, v, component, body).map(drop)
+    }
+
+    /// The state diff's declared classes, and its deployed contracts' classes (see
+    /// `block_classes` for the rule).
+    fn class_needs(&self, bodies: &[bytes::Bytes; 4]) -> Result<ClassNeeds, VerifyError> {
+        block_classes::class_needs(&bodies[3])
     }
 
     /// Receipts and events entries list the block's transaction hashes, in order. Cheap
