@@ -61,6 +61,7 @@
 
 mod block_hash;
 mod bodies;
+pub mod class;
 mod commitment;
 mod felt;
 mod gateway;
