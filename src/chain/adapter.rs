@@ -82,6 +82,15 @@ pub enum VerifyError {
         /// Position of the entry.
         index: u32,
     },
+    /// A contract class definition does not hash to the class hash it was declared or
+    /// requested as (Starknet).
+    #[error("class hash {computed:#x} differs from expected {expected:#x}")]
+    ClassHash {
+        /// The class hash the state diff (or the request) names.
+        expected: starknet_crypto::Felt,
+        /// The class hash recomputed from the definition.
+        computed: starknet_crypto::Felt,
+    },
 }
 
 impl VerifyError {
@@ -97,6 +106,7 @@ impl VerifyError {
             VerifyError::WrongNumber { .. } => "wrong_number",
             VerifyError::TransactionHash { .. } => "transaction_hash_mismatch",
             VerifyError::TransactionLink { .. } => "transaction_link_mismatch",
+            VerifyError::ClassHash { .. } => "class_hash_mismatch",
         }
     }
 

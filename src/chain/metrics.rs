@@ -115,7 +115,7 @@ impl ChainMetrics {
 }
 
 /// Every `reason` of `wharf_verification_failures_total` (`VerifyError::reason`).
-const VERIFY_REASONS: [&str; 9] = [
+const VERIFY_REASONS: [&str; 10] = [
     "malformed",
     "commitment_mismatch",
     "count_mismatch",
@@ -125,6 +125,7 @@ const VERIFY_REASONS: [&str; 9] = [
     "wrong_number",
     "transaction_hash_mismatch",
     "transaction_link_mismatch",
+    "class_hash_mismatch",
 ];
 
 /// Every `kind` of `wharf_gateway_errors_total`.

@@ -62,6 +62,7 @@
 mod block_classes;
 mod block_hash;
 mod bodies;
+pub mod class;
 mod commitment;
 mod felt;
 mod gateway;
