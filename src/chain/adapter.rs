@@ -82,6 +82,13 @@ pub enum VerifyError {
         /// Position of the entry.
         index: u32,
     },
+    /// A block's class list is not what its state diff declares and deploys (a declared class
+    /// missing, a class listed twice, or one the block neither declares nor deploys).
+    #[error("class list does not match the state diff: {detail}")]
+    ClassList {
+        /// What is wrong, naming the class.
+        detail: String,
+    },
     /// A contract class definition does not hash to the class hash it was declared or
     /// requested as (Starknet).
     #[error("class hash {computed:#x} differs from expected {expected:#x}")]
@@ -107,6 +114,7 @@ impl VerifyError {
             VerifyError::TransactionHash { .. } => "transaction_hash_mismatch",
             VerifyError::TransactionLink { .. } => "transaction_link_mismatch",
             VerifyError::ClassHash { .. } => "class_hash_mismatch",
+            VerifyError::ClassList { .. } => "class_list_mismatch",
         }
     }
 

@@ -157,8 +157,9 @@ mod tests {
 
     #[test]
     fn hashes_parse_and_print_like_the_gateway() {
-        let hash = parse_class_hash("0x1b661756bf7d16210fc611626e1af4569baa1781ffc964bd018f4585ae241c1")
-            .unwrap();
+        let hash =
+            parse_class_hash("0x1b661756bf7d16210fc611626e1af4569baa1781ffc964bd018f4585ae241c1")
+                .unwrap();
         assert_eq!(hash[0], 0x01);
         assert_eq!(
             class_hash_hex(&hash),

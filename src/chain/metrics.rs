@@ -115,7 +115,7 @@ impl ChainMetrics {
 }
 
 /// Every `reason` of `wharf_verification_failures_total` (`VerifyError::reason`).
-const VERIFY_REASONS: [&str; 10] = [
+const VERIFY_REASONS: [&str; 11] = [
     "malformed",
     "commitment_mismatch",
     "count_mismatch",
@@ -126,6 +126,7 @@ const VERIFY_REASONS: [&str; 10] = [
     "transaction_hash_mismatch",
     "transaction_link_mismatch",
     "class_hash_mismatch",
+    "class_list_mismatch",
 ];
 
 /// Every `kind` of `wharf_gateway_errors_total`.

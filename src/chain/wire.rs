@@ -37,10 +37,10 @@ pub fn decode_block(adapter: &dyn ChainAdapter, bytes: &Bytes) -> Result<Block, 
         ));
     }
     Ok(Block {
-            header,
-            bodies,
-            classes: Bytes::new(),
-        })
+        header,
+        bodies,
+        classes: Bytes::new(),
+    })
 }
 
 fn push_frame(out: &mut Vec<u8>, frame: &[u8]) {

@@ -5,7 +5,7 @@
 //! so a crash leaves a block with all its classes or neither.
 
 use bytes::Bytes;
-use redb::{ReadableTable, Table, TableDefinition};
+use redb::{ReadableDatabase, ReadableTable, Table, TableDefinition};
 
 use super::blocks::HASHES;
 use super::error::{db, StoreError};
@@ -122,7 +122,8 @@ impl BlockStore {
             }
             Ok(out)
         })();
-        self.metrics.observe("blocks", "class_range", result.is_err());
+        self.metrics
+            .observe("blocks", "class_range", result.is_err());
         result
     }
 }

@@ -44,7 +44,10 @@ pub async fn write_items<W: AsyncWrite + Unpin>(
             tracing::warn!(number, "stored class bundle does not decode; not served");
             break;
         };
-        if entries.iter().any(|(_, d)| d.len() + CLASS_OVERHEAD > max_message_size) {
+        if entries
+            .iter()
+            .any(|(_, d)| d.len() + CLASS_OVERHEAD > max_message_size)
+        {
             tracing::warn!(number, "a class exceeds max_message_size; not served");
             break;
         }
@@ -102,12 +105,11 @@ impl ClassReader {
 
     /// A `Class` message: a new, non-empty definition under a 32-byte hash.
     pub fn on_class(&mut self, class: Class) -> Result<(), String> {
-        let hash: ClassHash = class.class_hash.as_ref().try_into().map_err(|_| {
-            format!(
-                "class hash of {} bytes, not 32",
-                class.class_hash.len()
-            )
-        })?;
+        let hash: ClassHash = class
+            .class_hash
+            .as_ref()
+            .try_into()
+            .map_err(|_| format!("class hash of {} bytes, not 32", class.class_hash.len()))?;
         if class.definition.is_empty() {
             return Err("empty class definition".into());
         }
@@ -193,6 +195,9 @@ mod tests {
         assert!(reader.finish().is_err(), "left unlisted");
         assert!(reader.on_item(&[]).is_err(), "sent but not listed");
         let mut small = ClassReader::new(1);
-        assert!(small.on_class(class(2, b"12345")).is_err(), "over the bound");
+        assert!(
+            small.on_class(class(2, b"12345")).is_err(),
+            "over the bound"
+        );
     }
 }

@@ -180,8 +180,7 @@ async fn exchange(
     };
     wire::write_message(&mut io, &request, &mut Vec::new(), cfg.idle_timeout).await?;
     wire::close(&mut io, cfg.idle_timeout).await?;
-    let classes = (component == Component::Classes)
-        .then(|| ClassReader::new(cfg.max_message_size));
+    let classes = (component == Component::Classes).then(|| ClassReader::new(cfg.max_message_size));
     let items = read_items(&mut io, range, cfg, classes).await?;
     expect_end(&mut io, cfg.idle_timeout).await?;
     Ok(items)

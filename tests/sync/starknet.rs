@@ -99,7 +99,7 @@ fn tampering_source(
         }
         let [t, r, e, s] = bodies;
         let header = adapter.encode_header(&b.header).into();
-        source.insert(b.header.number, [header, t, r, e, s]);
+        source.insert(b.header.number, [header, t, r, e, s, b.classes.clone()]);
     }
     Arc::new(source)
 }

@@ -48,7 +48,8 @@ mod tests {
             "{}/tests/fixtures/starknet/sepolia/state_update/{n}.json",
             env!("CARGO_MANIFEST_DIR")
         );
-        let update: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let update: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
         serde_json::to_vec(&update["state_diff"]).unwrap()
     }
 

@@ -83,8 +83,8 @@ pub use header::{GasPrice, L1DaMode, StarknetHeader};
 pub use version::Version;
 
 use super::{
-    body_index, Block, BlockHash, ChainAdapter, ClassNeeds, Component, Header, VerifyError,
-    BODY_COMPONENTS,
+    body_index, Block, BlockHash, ChainAdapter, ClassHash, ClassNeeds, Component, Header,
+    VerifyError, BODY_COMPONENTS,
 };
 
 /// Starknet rules for one chain (chain id) with the pinned sequencer public key.
@@ -261,6 +261,11 @@ impl ChainAdapter for StarknetAdapter {
     /// `block_classes` for the rule).
     fn class_needs(&self, bodies: &[bytes::Bytes; 4]) -> Result<ClassNeeds, VerifyError> {
         block_classes::class_needs(&bodies[3])
+    }
+
+    /// Recomputes the class hash from the definition (`class::verify_class`).
+    fn verify_class(&self, hash: &ClassHash, definition: &[u8]) -> Result<(), VerifyError> {
+        class::verify_class(Felt::from_bytes_be(hash), definition).map(drop)
     }
 
     /// Receipts and events entries list the block's transaction hashes, in order. Cheap
