@@ -370,3 +370,25 @@ async fn get_class_by_hash(
         }
     }
 }
+
+/// `block` (fixture of `network`) with the classes it declares attached, from the class fixtures.
+#[allow(dead_code)]
+pub fn with_classes(
+    adapter: &dyn wharf::chain::ChainAdapter,
+    network: &str,
+    mut block: wharf::chain::Block,
+) -> wharf::chain::Block {
+    use wharf::chain::classes::{class_hash_hex, encode_bundle};
+    let fixtures = class_fixtures(network);
+    let needs = adapter.class_needs(&block.bodies).unwrap();
+    let entries: Vec<_> = needs
+        .declared
+        .iter()
+        .map(|hash| wharf::chain::ClassEntry {
+            hash: *hash,
+            definition: fixtures[&class_hash_hex(hash)].clone().into(),
+        })
+        .collect();
+    block.classes = encode_bundle(&entries);
+    block
+}
