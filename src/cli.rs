@@ -35,6 +35,25 @@ pub enum Command {
     /// Measure this machine: `wharf bench sync` (see the README's benchmarks).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Starknet tools: `wharf starknet class-hash FILE...`.
+    #[command(subcommand)]
+    Starknet(StarknetCommand),
+}
+
+/// Starknet tools.
+#[derive(Debug, Subcommand)]
+pub enum StarknetCommand {
+    /// Recompute the class hash of `get_class_by_hash` answers: prints `KIND HASH FILE` per
+    /// file (kind `cairo0` or `sierra`); exits non-zero if any file is malformed.
+    ClassHash(ClassHashArgs),
+}
+
+/// Flags of `wharf starknet class-hash`.
+#[derive(Debug, Args)]
+pub struct ClassHashArgs {
+    /// Files holding a feeder-gateway `get_class_by_hash` answer body each.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 /// Benchmarks.

@@ -8,7 +8,8 @@ use libp2p::identity::Keypair;
 use tracing_subscriber::EnvFilter;
 use wharf::api::Keyring;
 use wharf::cli::{
-    BenchCommand, BenchSyncArgs, Cli, Command, GatewayArgs, HealthcheckArgs, RunArgs, TokenArgs,
+    BenchCommand, BenchSyncArgs, ClassHashArgs, Cli, Command, GatewayArgs, HealthcheckArgs,
+    RunArgs, StarknetCommand, TokenArgs,
 };
 use wharf::p2p::{identity, psk};
 use wharf::{App, Config};
@@ -32,6 +33,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Gateway(args) => gateway(args).await,
         Command::Devnet(args) => devnet(*args).await,
         Command::Bench(BenchCommand::Sync(args)) => bench_sync(args).await,
+        Command::Starknet(StarknetCommand::ClassHash(args)) => class_hash(args),
     }
 }
 
@@ -158,5 +160,25 @@ async fn bench_sync(args: BenchSyncArgs) -> anyhow::Result<()> {
     );
     let report = wharf::bench::run_sync(params).await?;
     println!("{report}");
+    Ok(())
+}
+
+/// `wharf starknet class-hash`: one line per file, errors on stderr, non-zero exit if any.
+fn class_hash(args: ClassHashArgs) -> anyhow::Result<()> {
+    use wharf::chain::starknet::{class, felt_hex};
+    let mut failed = 0;
+    for path in &args.files {
+        let computed = std::fs::read(path)
+            .map_err(anyhow::Error::from)
+            .and_then(|body| Ok(class::compute_class_hash(&body)?));
+        match computed {
+            Ok(c) => println!("{} {} {}", c.kind.name(), felt_hex(&c.hash), path.display()),
+            Err(e) => {
+                failed += 1;
+                eprintln!("{}: {e}", path.display());
+            }
+        }
+    }
+    anyhow::ensure!(failed == 0, "{failed} of {} files failed", args.files.len());
     Ok(())
 }

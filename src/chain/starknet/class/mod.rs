@@ -1,10 +1,26 @@
 //! Starknet contract classes: recomputes a class hash from the definition the feeder
 //! gateway serves (`get_class_by_hash`), so a relay stores and serves only classes that
 //! hash to the hash a state diff names.
+//!
+//! The definition is parsed once into a borrowed tree ([`json`]); a Sierra class (it has
+//! `sierra_program`) is hashed by [`sierra`], a Cairo 0 class (it has `program`) by
+//! [`cairo0`], whose hinted class hash ([`hinted`]) re-serialises the program and ABI the
+//! way cairo-lang's Python does ([`pyjson`]) straight into Keccak.
 
-use crate::chain::VerifyError;
+mod cairo0;
+mod hinted;
+mod json;
+mod pyjson;
+mod sierra;
 
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use super::felt::parse_felt;
 pub use super::Felt;
+use crate::chain::VerifyError;
 
 /// Which class hash rules a definition follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,10 +53,33 @@ pub struct ComputedClass {
 
 /// Recomputes the class hash of `definition`, the raw body of a feeder-gateway
 /// `get_class_by_hash` answer (Cairo 0 or Sierra, told apart by its fields).
-/// A definition that does not parse is [`VerifyError::Malformed`] naming the field.
+/// A definition that does not parse is [`VerifyError::Malformed`] naming the field
+/// (`at `program.data[3]`: ...`) or the byte offset of a JSON syntax error.
 pub fn compute_class_hash(definition: &[u8]) -> Result<ComputedClass, VerifyError> {
-    let _ = definition;
-    Err(VerifyError::malformed("class", "not implemented yet"))
+    let root = json::parse(definition).map_err(|e| {
+        VerifyError::malformed("class", format_args!("JSON at byte {}: {}", e.at, e.what))
+    })?;
+    if root.as_obj().is_none() {
+        return Err(VerifyError::malformed("class", "not a JSON object"));
+    }
+    if root.get("sierra_program").is_some() {
+        let hash = sierra::class_hash(&root)?;
+        return Ok(ComputedClass {
+            kind: ClassKind::Sierra,
+            hash,
+        });
+    }
+    if root.get("program").is_some() {
+        let hash = cairo0::class_hash(&root)?;
+        return Ok(ComputedClass {
+            kind: ClassKind::Cairo0,
+            hash,
+        });
+    }
+    Err(VerifyError::malformed(
+        "class",
+        "neither `sierra_program` (Sierra) nor `program` (Cairo 0)",
+    ))
 }
 
 /// Recomputes the class hash of `definition` and compares it with `expected` (the hash a
@@ -54,4 +93,44 @@ pub fn verify_class(expected: Felt, definition: &[u8]) -> Result<ClassKind, Veri
         });
     }
     Ok(computed.kind)
+}
+
+/// A JSON path for error messages (`program.data[3]`), built only when reporting.
+#[derive(Debug, Clone, Default)]
+struct Path(String);
+
+impl Path {
+    fn root() -> Self {
+        Path::default()
+    }
+
+    fn key(&self, key: &str) -> Self {
+        if self.0.is_empty() {
+            Path(key.to_string())
+        } else {
+            Path(format!("{}.{key}", self.0))
+        }
+    }
+
+    fn index(&self, i: usize) -> Self {
+        Path(format!("{}[{i}]", self.0))
+    }
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A malformed definition, naming the field.
+fn field_error(path: &Path, detail: impl fmt::Display) -> VerifyError {
+    VerifyError::malformed("class", format_args!("at `{path}`: {detail}"))
+}
+
+/// A felt written as a `0x` hex string.
+fn felt_of(node: &json::Node<'_>) -> Result<Felt, &'static str> {
+    let text = node.as_text().ok_or("not a hex felt string")?;
+    let s = text.decode().ok_or("not a hex felt string")?;
+    parse_felt(&s)
 }
