@@ -6,6 +6,8 @@
 #[path = "starknet/classes.rs"]
 mod classes;
 mod common;
+#[path = "starknet/crash.rs"]
+mod crash;
 #[path = "api/harness.rs"]
 #[allow(dead_code)]
 mod harness;
@@ -28,11 +30,16 @@ const LIMIT: Duration = Duration::from_secs(60);
 
 /// A Sepolia relay (the network name alone selects the Starknet preset) following `gw` if `feeder`.
 fn sepolia_node(dir: &Path, gw: &MockGateway, peers: &[PeerAddr], feeder: bool) -> Config {
+    sepolia_config(dir, &gw.url(), peers, feeder)
+}
+
+/// [`sepolia_node`] for the gateway at `url`.
+fn sepolia_config(dir: &Path, url: &str, peers: &[PeerAddr], feeder: bool) -> Config {
     let mut c = config(dir);
     c.node.network = "sepolia".into();
     c.p2p.peers = peers.to_vec();
     c.feeder.enabled = feeder;
-    c.feeder.gateway_url = gw.url();
+    c.feeder.gateway_url = url.to_string();
     c.feeder.poll_interval = Duration::from_millis(100);
     c.feeder.backoff_initial = Duration::from_millis(20);
     c.feeder.backoff_max = Duration::from_millis(200);
