@@ -130,12 +130,14 @@ async fn a_receipt_linked_to_the_wrong_transaction_is_caught_by_the_link_check()
 }
 
 /// A relay serving block `n` with one of its classes changed by one character of its ABI (the
-/// definition still parses; its hash no longer matches).
-fn class_tampering_source(blocks: &[Block], n: usize) -> Arc<MemorySource> {
+/// definition still parses; its hash no longer matches), or, when `omit`, without its classes.
+fn class_tampering_source(blocks: &[Block], n: usize, omit: bool) -> Arc<MemorySource> {
     let source = MemorySource::default();
     for b in blocks {
         let mut classes = b.classes.clone();
-        if b.header.number == n as u64 {
+        if b.header.number == n as u64 && omit {
+            classes = bytes::Bytes::new();
+        } else if b.header.number == n as u64 {
             let mut entries = decode_bundle(&classes).unwrap();
             let text = String::from_utf8(entries[0].definition.to_vec()).unwrap();
             let changed = text.replacen("\"name\"", "\"nAme\"", 1);
@@ -159,7 +161,14 @@ fn starknet_header_bytes(b: &Block) -> bytes::Bytes {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_serving_a_tampered_class_is_blamed_and_the_class_fetched_elsewhere() {
     let blocks = sepolia(&adapter());
-    sync_from(|_, _| class_tampering_source(&blocks, 1), true).await;
+    sync_from(|_, _| class_tampering_source(&blocks, 1, false), true).await;
+}
+
+/// A relay leaving out a class the block declares is blamed (`class_list_mismatch`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_leaving_out_a_declared_class_is_blamed() {
+    let blocks = sepolia(&adapter());
+    sync_from(|_, _| class_tampering_source(&blocks, 2, true), true).await;
 }
 
 async fn sync_despite(which: &[u64], bad_first: bool) {
