@@ -123,7 +123,11 @@ async fn bad_input_gets_a_json_error_naming_the_field() {
         ("/api/v1/peers?colour=blue", 400, "colour"),
         ("/api/v1/classes/not-a-hash", 400, "class_hash"),
         ("/api/v1/classes/0x12zz", 400, "class_hash"),
-        (&format!("/api/v1/classes/0x{}", "1".repeat(65)), 400, "class_hash"),
+        (
+            &format!("/api/v1/classes/0x{}", "1".repeat(65)),
+            400,
+            "class_hash",
+        ),
     ];
     for (path, want, field) in cases {
         let (status, body) = api.get(path, Some(&t)).await;
