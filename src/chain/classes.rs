@@ -41,7 +41,7 @@ pub fn encode_list(hashes: impl IntoIterator<Item = ClassHash>) -> Vec<u8> {
 
 /// Decodes a class list; `Malformed` unless its length is a multiple of 32.
 pub fn decode_list(bytes: &[u8]) -> Result<Vec<ClassHash>, VerifyError> {
-    if bytes.len() % 32 != 0 {
+    if !bytes.len().is_multiple_of(32) {
         return Err(VerifyError::malformed(
             "classes",
             "class list is not a multiple of 32 bytes",
