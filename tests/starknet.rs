@@ -46,6 +46,12 @@ fn sepolia_config(dir: &Path, url: &str, peers: &[PeerAddr], feeder: bool) -> Co
     c
 }
 
+/// A relay on `dir` that syncs from `feeder` over P2P (it knows the gateway but does not follow it).
+async fn joiner(dir: &Path, gw: &MockGateway, feeder: &App) -> App {
+    let cfg = sepolia_node(dir, gw, &[peer_addr(feeder)], false);
+    App::start(cfg).await.unwrap()
+}
+
 fn head(app: &App) -> Option<u64> {
     app.store.as_ref().and_then(|s| s.head()).map(|h| h.0)
 }
@@ -87,14 +93,7 @@ async fn feeder_verifies_sepolia_and_a_joining_relay_syncs_and_verifies_it_over_
         "429s are counted: {limited:?}"
     );
 
-    let joiner = App::start(sepolia_node(
-        dirs[1].path(),
-        &gw,
-        &[peer_addr(&feeder)],
-        false,
-    ))
-    .await
-    .unwrap();
+    let joiner = joiner(dirs[1].path(), &gw, &feeder).await;
     wait_head(&joiner, 4, "joining relay").await;
 
     gw.set_head(6);

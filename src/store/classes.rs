@@ -146,7 +146,10 @@ mod tests {
     /// Every class fixture shrinks at least 4× in total, and comes back byte for byte.
     #[test]
     fn compression_pays_on_real_classes() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/starknet/classes");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/starknet/classes"
+        );
         let (mut raw, mut packed) = (0, 0);
         for network in std::fs::read_dir(dir).unwrap() {
             let network = network.unwrap().path();

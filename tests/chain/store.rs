@@ -129,12 +129,19 @@ fn a_block_and_its_classes_are_committed_together_or_not_at_all() {
     let err = store.commit(&blocks[0]).unwrap_err();
     assert!(matches!(err, StoreError::MissingClass(_)), "{err}");
     assert_eq!(store.head(), None);
-    assert_eq!(store.class(&[1; 32]).unwrap(), None, "nothing of the block stored");
+    assert_eq!(
+        store.class(&[1; 32]).unwrap(),
+        None,
+        "nothing of the block stored"
+    );
 
     blocks[0].classes = encode_bundle(&[class(1, "{\"a\":1}"), class(2, "{\"b\":2}")]);
     blocks[1].classes = encode_bundle(&[class(2, "")]);
     store.commit_batch(&blocks).unwrap();
-    assert_eq!(store.class(&[2; 32]).unwrap().unwrap(), "{\"b\":2}".as_bytes());
+    assert_eq!(
+        store.class(&[2; 32]).unwrap().unwrap(),
+        "{\"b\":2}".as_bytes()
+    );
     assert_eq!(store.block(0).unwrap().unwrap().classes, blocks[0].classes);
     let second = store.body(1, Component::Classes).unwrap().unwrap();
     assert_eq!(decode_bundle(&second).unwrap(), vec![class(2, "{\"b\":2}")]);

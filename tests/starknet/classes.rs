@@ -6,10 +6,10 @@
 use wharf::chain::classes::parse_class_hash;
 use wharf::App;
 
-use crate::common::{eventually, peer_addr};
+use crate::common::eventually;
 use crate::harness::{api_config, read_token};
 use crate::mock::{class_fixtures, MockGateway};
-use crate::{head, refusals, sepolia_node, wait_head, LIMIT};
+use crate::{head, joiner, refusals, sepolia_node, wait_head, LIMIT};
 
 /// The classes Sepolia blocks 0, 1 and 2 declare (block 3 deploys contracts of the last two).
 pub const DECLARED: [&str; 4] = [
@@ -64,14 +64,7 @@ async fn feeder_stores_each_class_once_and_a_joining_relay_syncs_identical_defin
         "the API serves the definition as the gateway served it"
     );
 
-    let joiner = App::start(sepolia_node(
-        dirs[1].path(),
-        &gw,
-        &[peer_addr(&feeder)],
-        false,
-    ))
-    .await
-    .unwrap();
+    let joiner = joiner(dirs[1].path(), &gw, &feeder).await;
     wait_head(&joiner, 6, "joining relay").await;
     assert_classes(&joiner, "joining relay");
     joiner.shutdown().await;
