@@ -11,7 +11,10 @@ use std::time::Instant;
 use wharf::chain::starknet::class::{compute_class_hash, ClassKind};
 use wharf::chain::starknet::parse_felt;
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/starknet/classes");
+const DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/starknet/classes"
+);
 /// Minimum wall time of one measurement, seconds.
 const MIN_SECS: f64 = 1.0;
 
@@ -57,7 +60,10 @@ fn measure(classes: &[&Class]) -> (f64, f64) {
     }
     let secs = start.elapsed().as_secs_f64();
     let n = rounds as f64 * classes.len() as f64;
-    (n / secs, rounds as f64 * bytes as f64 / secs / (1024.0 * 1024.0))
+    (
+        n / secs,
+        rounds as f64 * bytes as f64 / secs / (1024.0 * 1024.0),
+    )
 }
 
 fn main() {

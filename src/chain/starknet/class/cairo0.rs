@@ -44,9 +44,13 @@ fn entry_points_hash(by_type: Option<&Node<'_>>, kind: &'static str) -> Result<F
     let mut felts = Vec::with_capacity(list.len() * 2);
     for (i, entry) in list.iter().enumerate() {
         let at = path.index(i);
-        let selector = entry.get("selector").ok_or_else(|| field_error(&at.key("selector"), "missing"))?;
+        let selector = entry
+            .get("selector")
+            .ok_or_else(|| field_error(&at.key("selector"), "missing"))?;
         felts.push(felt_of(selector).map_err(|e| field_error(&at.key("selector"), e))?);
-        let offset = entry.get("offset").ok_or_else(|| field_error(&at.key("offset"), "missing"))?;
+        let offset = entry
+            .get("offset")
+            .ok_or_else(|| field_error(&at.key("offset"), "missing"))?;
         felts.push(offset_felt(offset, &at.key("offset"))?);
     }
     Ok(pedersen_chain(&felts))

@@ -64,7 +64,10 @@ enum Member<'n, 'a> {
     OldSpacing(&'n Node<'a>),
 }
 
-fn write_program<S: super::pyjson::Sink>(w: &mut Writer<'_, S>, program: &Node<'_>) -> Result<(), VerifyError> {
+fn write_program<S: super::pyjson::Sink>(
+    w: &mut Writer<'_, S>,
+    program: &Node<'_>,
+) -> Result<(), VerifyError> {
     let path = Path::root().key("program");
     let members = program.as_obj().unwrap_or_default();
     let old = !matches!(program.get("compiler_version"), Some(v) if *v != Node::Null);
@@ -100,7 +103,10 @@ fn write_program<S: super::pyjson::Sink>(w: &mut Writer<'_, S>, program: &Node<'
 
 const DEBUG_INFO: Text<'static> = Text::plain("debug_info");
 
-fn write_attributes<S: super::pyjson::Sink>(w: &mut Writer<'_, S>, list: &[Node<'_>]) -> Result<(), WriteError> {
+fn write_attributes<S: super::pyjson::Sink>(
+    w: &mut Writer<'_, S>,
+    list: &[Node<'_>],
+) -> Result<(), WriteError> {
     w.raw(b"[");
     for (i, attr) in list.iter().enumerate() {
         if i > 0 {
@@ -124,7 +130,10 @@ fn write_attributes<S: super::pyjson::Sink>(w: &mut Writer<'_, S>, list: &[Node<
     Ok(())
 }
 
-fn write_hints<S: super::pyjson::Sink>(w: &mut Writer<'_, S>, hints: &Node<'_>) -> Result<(), WriteError> {
+fn write_hints<S: super::pyjson::Sink>(
+    w: &mut Writer<'_, S>,
+    hints: &Node<'_>,
+) -> Result<(), WriteError> {
     let Some(members) = hints.as_obj() else {
         return w.value(hints);
     };
@@ -175,7 +184,10 @@ fn write_old_spacing<S: super::pyjson::Sink>(
             Ok(())
         }
         Node::Obj(members) => {
-            let refs = members.iter().map(|(k, v)| (*k, (k.is("cairo_type") || k.is("value"), v))).collect();
+            let refs = members
+                .iter()
+                .map(|(k, v)| (*k, (k.is("cairo_type") || k.is("value"), v)))
+                .collect();
             w.object(refs, |w, (typed, v)| write_old_spacing(w, v, typed))
         }
         other => w.value(other),

@@ -346,8 +346,14 @@ mod tests {
             n.get("a").unwrap().as_arr().unwrap()[1],
             Node::Num("-2.5e3")
         );
-        assert_eq!(n.get("big"), Some(&Node::Num("123456789012345678901234567890")));
-        assert_eq!(n.get("bé").unwrap().as_text().unwrap().decode().unwrap(), "x\"y");
+        assert_eq!(
+            n.get("big"),
+            Some(&Node::Num("123456789012345678901234567890"))
+        );
+        assert_eq!(
+            n.get("bé").unwrap().as_text().unwrap().decode().unwrap(),
+            "x\"y"
+        );
     }
 
     #[test]

@@ -41,7 +41,10 @@ fn version_felt(root: &Node<'_>) -> Result<Felt, VerifyError> {
         .and_then(Node::as_text)
         .ok_or_else(|| field_error(&path, "missing or not a string"))?;
     if !version.is(CONTRACT_CLASS_VERSION) {
-        return Err(field_error(&path, "unsupported version (only \"0.1.0\" exists)"));
+        return Err(field_error(
+            &path,
+            "unsupported version (only \"0.1.0\" exists)",
+        ));
     }
     short_string(&format!("CONTRACT_CLASS_V{CONTRACT_CLASS_VERSION}"))
         .ok_or_else(|| field_error(&path, "not a short string"))

@@ -15,7 +15,11 @@ fn fixtures() -> Vec<(String, Felt, Vec<u8>)> {
             let path = entry.unwrap().path();
             let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
             let hash = parse_felt(&stem).unwrap();
-            out.push((format!("{network}/{stem}"), hash, std::fs::read(&path).unwrap()));
+            out.push((
+                format!("{network}/{stem}"),
+                hash,
+                std::fs::read(&path).unwrap(),
+            ));
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -58,7 +62,12 @@ fn every_fixture_recomputes_to_its_published_hash() {
 fn after_key(body: &[u8], key: &str, from: usize) -> usize {
     let needle = format!("\"{key}\"");
     let at = find(body, needle.as_bytes(), from).unwrap_or_else(|| panic!("no {needle}"));
-    let colon = at + needle.len() + body[at + needle.len()..].iter().position(|c| *c == b':').unwrap();
+    let colon = at
+        + needle.len()
+        + body[at + needle.len()..]
+            .iter()
+            .position(|c| *c == b':')
+            .unwrap();
     colon + 1
 }
 
@@ -84,7 +93,10 @@ fn program_data(body: &[u8]) -> usize {
 }
 
 fn skip_ws(body: &[u8], at: usize) -> usize {
-    at + body[at..].iter().position(|c| !c.is_ascii_whitespace()).unwrap()
+    at + body[at..]
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap()
 }
 
 /// Lowers the last hex digit of the first `"0x..."` felt at or after `from` whose last
@@ -167,7 +179,11 @@ fn fixture(kind: ClassKind) -> Vec<u8> {
 /// `]`, anything else up to the next `,`, `}` or line end.
 fn replace_value(body: &[u8], key: &str, from: usize, value: &str) -> Vec<u8> {
     let start = after_key(body, key, from);
-    let first = start + body[start..].iter().position(|c| !c.is_ascii_whitespace()).unwrap();
+    let first = start
+        + body[start..]
+            .iter()
+            .position(|c| !c.is_ascii_whitespace())
+            .unwrap();
     let end = if body[first] == b'[' {
         first + body[first..].iter().position(|c| *c == b']').unwrap() + 1
     } else {
@@ -198,7 +214,10 @@ fn malformed_definitions_name_the_field() {
     let entry_points = after_key(&cairo0, "entry_points_by_type", 0);
     let bad = replace_value(&cairo0, "selector", entry_points, "12");
     let detail = malformed_detail(&bad);
-    assert!(detail.contains("`entry_points_by_type.") && detail.contains("selector`"), "{detail}");
+    assert!(
+        detail.contains("`entry_points_by_type.") && detail.contains("selector`"),
+        "{detail}"
+    );
 
     let bad = replace_value(&sierra, "function_idx", 0, "\"7\"");
     let detail = malformed_detail(&bad);
