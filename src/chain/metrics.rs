@@ -138,3 +138,21 @@ const GATEWAY_ERROR_KINDS: [&str; 6] = [
     "body",
     "garbage",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_reason_is_exposed_at_zero() {
+        let mut registry = Registry::default();
+        ChainMetrics::register(&mut registry);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+        for reason in VERIFY_REASONS {
+            let series = format!("wharf_verification_failures_total{{reason=\"{reason}\"}} 0");
+            assert!(text.contains(&series), "{series} missing:\n{text}");
+        }
+        assert!(VERIFY_REASONS.contains(&"class_hash_mismatch"));
+    }
+}

@@ -56,6 +56,9 @@
 //! - **Transactions of an unknown kind or version** (or a query version) are trusted by
 //!   hash only: their stated hash is bound by the transaction commitment, their fields
 //!   are not. [`StarknetAdapter::unhashed_transactions`] counts them.
+//! - **Contract classes** are verified apart from blocks: [`class::verify_class`] recomputes a
+//!   `get_class_by_hash` definition's class hash (Sierra or Cairo 0) and compares it with the
+//!   hash the state diff names (`class_hash_mismatch`).
 //! - Not supported: mainnet's pre-0.7 block hash (chain id hashed in, blocks < 833) and
 //!   the 0.8.0–0.8.2 blocks hashed with an unstated sequencer address.
 

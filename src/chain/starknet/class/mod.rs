@@ -128,6 +128,58 @@ fn field_error(path: &Path, detail: impl fmt::Display) -> VerifyError {
     VerifyError::malformed("class", format_args!("at `{path}`: {detail}"))
 }
 
+/// Entry point types in hashing order (both kinds).
+const ENTRY_POINT_TYPES: [&str; 3] = ["EXTERNAL", "L1_HANDLER", "CONSTRUCTOR"];
+
+/// `[selector, second, selector, second, ...]` of the entry points of type `kind` (empty when
+/// the type is absent); `second` is the other field (`offset`, `function_idx`), read by `parse`.
+fn entry_point_felts(
+    root: &json::Node<'_>,
+    kind: &'static str,
+    second: &'static str,
+    parse: FeltParser,
+) -> Result<Vec<Felt>, VerifyError> {
+    let path = Path::root().key("entry_points_by_type").key(kind);
+    let Some(list) = root.get("entry_points_by_type").and_then(|t| t.get(kind)) else {
+        return Ok(Vec::new());
+    };
+    let list = list
+        .as_arr()
+        .ok_or_else(|| field_error(&path, "not an array"))?;
+    let mut felts = Vec::with_capacity(list.len() * 2);
+    for (i, entry) in list.iter().enumerate() {
+        let read = |field: &'static str, parse: FeltParser| {
+            let felt = entry.get(field).ok_or("missing").and_then(parse);
+            felt.map_err(|e| field_error(&path.index(i).key(field), e))
+        };
+        felts.push(read("selector", felt_of)?);
+        felts.push(read(second, parse)?);
+    }
+    Ok(felts)
+}
+
+/// The array `parent[key]` (`parent` is at `at`) read item by item with `parse`; errors
+/// name the item (`at.key[i]`).
+fn felt_list(
+    parent: &json::Node<'_>,
+    at: &Path,
+    key: &str,
+    parse: FeltParser,
+) -> Result<Vec<Felt>, VerifyError> {
+    let path = at.key(key);
+    let list = parent
+        .get(key)
+        .and_then(json::Node::as_arr)
+        .ok_or_else(|| field_error(&path, "missing or not an array"))?;
+    list.iter()
+        .enumerate()
+        .map(|(i, item)| parse(item).map_err(|e| field_error(&path.index(i), e)))
+        .collect()
+}
+
+/// Reads one felt from a JSON value, or says why not.
+type FeltParser = fn(&json::Node<'_>) -> Result<Felt, &'static str>;
+
 /// A felt written as a `0x` hex string.
 fn felt_of(node: &json::Node<'_>) -> Result<Felt, &'static str> {
     let text = node.as_text().ok_or("not a hex felt string")?;

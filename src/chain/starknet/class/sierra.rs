@@ -12,9 +12,8 @@ use sha3::{Digest, Keccak256};
 use starknet_crypto::poseidon_hash_many;
 
 use super::super::felt::{short_string, Felt};
-use super::cairo0::ENTRY_POINT_TYPES;
 use super::json::Node;
-use super::{felt_of, field_error, Path};
+use super::{entry_point_felts, felt_list, felt_of, field_error, Path, ENTRY_POINT_TYPES};
 use crate::chain::VerifyError;
 
 /// The only `contract_class_version` defined so far.
@@ -24,9 +23,9 @@ pub const CONTRACT_CLASS_VERSION: &str = "0.1.0";
 pub fn class_hash(root: &Node<'_>) -> Result<Felt, VerifyError> {
     let version = version_felt(root)?;
     let mut items = vec![version];
-    let entry_points = root.get("entry_points_by_type");
     for kind in ENTRY_POINT_TYPES {
-        items.push(entry_points_hash(entry_points, kind)?);
+        let felts = entry_point_felts(root, kind, "function_idx", index_felt)?;
+        items.push(poseidon_hash_many(&felts));
     }
     items.push(abi_hash(root)?);
     items.push(program_hash(root)?);
@@ -50,31 +49,13 @@ fn version_felt(root: &Node<'_>) -> Result<Felt, VerifyError> {
         .ok_or_else(|| field_error(&path, "not a short string"))
 }
 
-/// `poseidon_hash_many` over `[selector, function_idx, ...]` of one type (absent: empty).
-fn entry_points_hash(by_type: Option<&Node<'_>>, kind: &'static str) -> Result<Felt, VerifyError> {
-    let path = Path::root().key("entry_points_by_type").key(kind);
-    let Some(list) = by_type.and_then(|t| t.get(kind)) else {
-        return Ok(poseidon_hash_many(&[]));
-    };
-    let list = list
-        .as_arr()
-        .ok_or_else(|| field_error(&path, "not an array"))?;
-    let mut felts = Vec::with_capacity(list.len() * 2);
-    for (i, entry) in list.iter().enumerate() {
-        let at = path.index(i);
-        let selector = entry
-            .get("selector")
-            .ok_or_else(|| field_error(&at.key("selector"), "missing"))?;
-        felts.push(felt_of(selector).map_err(|e| field_error(&at.key("selector"), e))?);
-        let index = match entry.get("function_idx") {
-            Some(Node::Num(n)) => n.parse::<u64>().ok(),
-            _ => None,
-        };
-        let index = index
-            .ok_or_else(|| field_error(&at.key("function_idx"), "not a non-negative integer"))?;
-        felts.push(Felt::from(index));
+/// A Sierra function index (a JSON integer).
+fn index_felt(node: &Node<'_>) -> Result<Felt, &'static str> {
+    match node {
+        Node::Num(n) => n.parse::<u64>().map(Felt::from).ok(),
+        _ => None,
     }
-    Ok(poseidon_hash_many(&felts))
+    .ok_or("not a non-negative integer")
 }
 
 /// `starknet_keccak` of the ABI string's bytes.
@@ -92,14 +73,6 @@ fn abi_hash(root: &Node<'_>) -> Result<Felt, VerifyError> {
 
 /// `poseidon_hash_many` over `sierra_program` (hex felts).
 fn program_hash(root: &Node<'_>) -> Result<Felt, VerifyError> {
-    let path = Path::root().key("sierra_program");
-    let list = root
-        .get("sierra_program")
-        .and_then(Node::as_arr)
-        .ok_or_else(|| field_error(&path, "missing or not an array"))?;
-    let mut felts = Vec::with_capacity(list.len());
-    for (i, item) in list.iter().enumerate() {
-        felts.push(felt_of(item).map_err(|e| field_error(&path.index(i), e))?);
-    }
+    let felts = felt_list(root, &Path::root(), "sierra_program", felt_of)?;
     Ok(poseidon_hash_many(&felts))
 }

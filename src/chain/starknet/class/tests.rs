@@ -78,6 +78,27 @@ fn find(body: &[u8], needle: &[u8], from: usize) -> Option<usize> {
         .map(|p| p + from)
 }
 
+/// Position of `program.data`'s `[`: the first `"data"` key whose value is an array of
+/// `"0x..."` strings (ABI events and debug info also have `data` keys).
+fn program_data(body: &[u8]) -> usize {
+    let mut from = 0;
+    loop {
+        let value = after_key(body, "data", from);
+        let open = skip_ws(body, value);
+        if body[open] == b'[' && body[skip_ws(body, open + 1)..].starts_with(b"\"0x") {
+            return open;
+        }
+        from = value;
+    }
+}
+
+fn skip_ws(body: &[u8], at: usize) -> usize {
+    at + body[at..]
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap()
+}
+
 /// Lowers the last hex digit of the first `"0x..."` felt at or after `from` whose last
 /// digit is not `0`: one changed felt, still below the prime.
 fn change_felt(body: &mut [u8], from: usize) {
@@ -104,7 +125,7 @@ fn one_changed_program_felt_is_a_class_hash_mismatch() {
         let from = if SIERRA.contains(&name.as_str()) {
             after_key(&body, "sierra_program", 0)
         } else {
-            after_key(&body, "data", after_key(&body, "program", 0))
+            program_data(&body)
         };
         change_felt(&mut body, from);
         assert_mismatch(&name, "program felt", hash, &body);
@@ -124,13 +145,12 @@ fn one_changed_entry_point_selector_is_a_class_hash_mismatch() {
 #[test]
 fn one_changed_abi_character_is_a_class_hash_mismatch() {
     for (name, hash, mut body) in fixtures() {
-        // The first lowercase letter of the ABI (inside a name or type, in both kinds).
+        // The first lowercase letter of the ABI not in an escape (`\n`): inside a name or
+        // type, in both kinds.
         let from = after_key(&body, "abi", 0);
-        let at = from
-            + body[from..]
-                .iter()
-                .position(u8::is_ascii_lowercase)
-                .unwrap();
+        let at = (from..body.len())
+            .find(|&i| body[i].is_ascii_lowercase() && body[i - 1] != b'\\')
+            .unwrap();
         body[at] = if body[at] == b'z' { b'y' } else { body[at] + 1 };
         assert_mismatch(&name, "ABI character", hash, &body);
     }
@@ -181,8 +201,13 @@ fn malformed_definitions_name_the_field() {
     assert!(malformed_detail(b"[1]").contains("not a JSON object"));
     assert!(malformed_detail(b"{\"abi\": []}").contains("neither"));
 
-    let data = after_key(&cairo0, "program", 0);
-    let bad = replace_value(&cairo0, "data", data, "[\"0x1\", \"0x2\", \"0x3\", \"zz\"]");
+    let data = program_data(&cairo0);
+    let bad = [
+        &cairo0[..data],
+        b"[\"0x1\", \"0x2\", \"0x3\", \"zz\", ",
+        &cairo0[data + 1..],
+    ]
+    .concat();
     let detail = malformed_detail(&bad);
     assert!(detail.contains("`program.data[3]`"), "{detail}");
 
