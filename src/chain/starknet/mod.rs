@@ -29,6 +29,10 @@
 //! - **State diffs**: the `state_diff` object of `get_state_update`; its item count is
 //!   `state_diff_length` (storage entries + nonces + deployed + replaced + declared +
 //!   old declared classes).
+//! - **Classes**: a class bundle ([`crate::chain::classes`]) of the `get_class_by_hash`
+//!   answers, byte for byte, for the classes the block brings (`block_classes` has the rule:
+//!   declared classes, and deployed ones nobody brought before); each class hash is recomputed
+//!   by [`class::verify_class`].
 //!
 //! # What is verified, per protocol version
 //!
