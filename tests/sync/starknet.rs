@@ -259,7 +259,7 @@ async fn a_sierra_class_crosses_the_classes_wire_and_the_verifier() {
         hash: parse_class_hash(name).unwrap(),
         definition: definition.clone().into(),
     };
-    let bundle = encode_bundle(&[entry.clone()]);
+    let bundle = encode_bundle(std::slice::from_ref(&entry));
     let metrics = SyncMetrics::register(&mut Registry::default());
     let t = std::time::Duration::from_secs(5);
     let mut out = futures::io::Cursor::new(Vec::new());
