@@ -42,6 +42,9 @@ OFFSET = {"name": "offset", "in": "query", "required": False, "description": "It
 LIMIT = {"name": "limit", "in": "query", "required": False, "description": "Page size.",
          "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
 READ = (400, 401, 403, 429, 503)
+CLASS_HASH = {"name": "class_hash", "in": "path", "required": True,
+              "description": "Contract class hash: 0x and 1 to 64 hex digits; anything else is a 400.",
+              "schema": {"type": "string", "pattern": "^0[xX][0-9a-fA-F]{1,64}$"}}
 BAN_ID = {"name": "id", "in": "path", "required": True, "description": "Ban id.",
           "schema": {"type": "integer", "minimum": 1, "maximum": 9223372036854775807}}
 
@@ -70,6 +73,9 @@ paths = {
     "/api/v1/blocks/{number}": {"get": op("Get block header", ref("BlockHeader"), READ + (404,), params=[
         {"name": "number", "in": "path", "required": True, "description": "Block number.",
          "schema": {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}}])},
+    "/api/v1/classes/{class_hash}": {"get": op(
+        "Get class", ref("ClassDefinition"), READ + (404,), params=[CLASS_HASH],
+        desc="The class definition exactly as the feeder gateway's get_class_by_hash served it")},
     "/api/v1/bans": {
         "get": op("List bans", ref("BanPage"), READ, params=[
             OFFSET, LIMIT,
@@ -145,6 +151,10 @@ schemas = {
         "bodies": {"type": "array", "items": {"type": "object", "required": ["component", "commitment", "count"],
             "properties": {"component": {"type": "string"}, "commitment": {"type": "string"},
                            "count": {"type": "integer", "minimum": 0}}}}}},
+    "ClassDefinition": {"type": "object", "description":
+        "A Starknet contract class as get_class_by_hash serves it: Cairo 0 (program, entry_points_by_type, abi) "
+        "or Sierra (sierra_program, contract_class_version, entry_points_by_type, abi). Stored only after its "
+        "class hash was recomputed from it."},
     "NewBan": {"type": "object", "required": ["target", "reason"], "additionalProperties": False, "properties": {
         "target": {"type": "string", "description": "IPv4/IPv6 address, CIDR (normalised to its network) or peer id.",
                    "examples": ["203.0.113.7", "2001:db8::/32", "12D3KooW..."]},

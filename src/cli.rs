@@ -37,7 +37,8 @@ pub enum Command {
     /// Measure this machine: `wharf bench sync` (see the README's benchmarks).
     #[command(subcommand)]
     Bench(BenchCommand),
-    /// Starknet tools: `wharf starknet verify-block` checks saved gateway answers.
+    /// Starknet tools: `wharf starknet verify-block` checks saved gateway answers,
+    /// `wharf starknet class-hash` recomputes class hashes.
     #[command(subcommand)]
     Starknet(starknet::StarknetCommand),
 }

@@ -39,6 +39,9 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Starknet(StarknetCommand::ClassHash(args)) => {
+            wharf::cli::starknet::class_hash(&args)
+        }
     }
 }
 

@@ -128,6 +128,67 @@ fn keygen_prints_a_key_that_run_accepts() {
     assert_eq!(field("private_key").len(), 128);
 }
 
+/// Real class fixtures: (path under `tests/fixtures/starknet/classes`, kind).
+const CLASSES: [(&str, &str); 2] = [
+    (
+        "sepolia/0x4f23a756b221f8ce46b72e6a6b10ee7ee6cf3b59790e76e02433104f9a8c5d1.json",
+        "cairo0",
+    ),
+    (
+        "sepolia/0x1a736d6ed154502257f02b1ccdf4d9d1089f80811cd6acad48e6b6a9d1f2003.json",
+        "sierra",
+    ),
+];
+
+fn class_path(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/starknet/classes/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn starknet_class_hash_prints_kind_and_hash_per_file() {
+    let paths: Vec<String> = CLASSES.iter().map(|(name, _)| class_path(name)).collect();
+    let out = Command::new(BIN)
+        .args(["starknet", "class-hash"])
+        .args(&paths)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), CLASSES.len(), "{text}");
+    for ((name, kind), (line, path)) in CLASSES.iter().zip(lines.iter().zip(&paths)) {
+        let hash = name.rsplit('/').next().unwrap().trim_end_matches(".json");
+        assert_eq!(*line, format!("{kind} {hash} {path}"));
+    }
+}
+
+#[test]
+fn starknet_class_hash_fails_on_a_malformed_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, br#"{"sierra_program": ["0x1", "zz"]}"#).unwrap();
+    let good = class_path(CLASSES[0].0);
+    let out = Command::new(BIN)
+        .args(["starknet", "class-hash", &good, bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.starts_with("cairo0 0x4f23a756"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.json") && stderr.contains("malformed class"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn psk_prints_a_swarm_key_file() {
     let out = Command::new(BIN).arg("psk").output().unwrap();

@@ -47,7 +47,7 @@ pub struct Plan {
 impl Plan {
     /// One request per component per chunk, as the pipeline would make for blocks of `sizes`
     /// from `relays` relays; as many in flight as the pipeline allows.
-    pub fn mirroring(sizes: &[[usize; 5]], cfg: &PipelineConfig, relays: usize) -> Plan {
+    pub fn mirroring(sizes: &[[usize; 6]], cfg: &PipelineConfig, relays: usize) -> Plan {
         let chunk = cfg.chunk_size.max(1) as usize;
         let mut requests = Vec::new();
         for blocks in sizes.chunks(chunk) {

@@ -23,8 +23,8 @@ pub struct Minted {
     pub relays: Vec<BlockStore>,
     /// Number and hash of the last block.
     pub head: (BlockNumber, BlockHash),
-    /// Wire size of each block's five parts (encoded header, then the four bodies).
-    pub sizes: Vec<[usize; 5]>,
+    /// Wire size of each block's six parts (encoded header, the four bodies, its classes).
+    pub sizes: Vec<[usize; 6]>,
     /// Sum of `sizes`: the bytes a sync moves.
     pub bytes: usize,
 }
@@ -72,7 +72,8 @@ pub fn premint(params: &SyncBenchParams, dir: &Path) -> Result<Minted, BenchErro
 }
 
 /// Bytes of each part of `block` as the sync protocols carry them.
-fn wire_sizes(adapter: &dyn ChainAdapter, block: &Block) -> [usize; 5] {
+fn wire_sizes(adapter: &dyn ChainAdapter, block: &Block) -> [usize; 6] {
     let [t, r, e, s] = block.bodies.each_ref().map(|b| b.len());
-    [adapter.encode_header(&block.header).len(), t, r, e, s]
+    let header = adapter.encode_header(&block.header).len();
+    [header, t, r, e, s, block.classes.len()]
 }

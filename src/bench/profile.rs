@@ -83,8 +83,8 @@ pub fn run(minted: &Minted, dir: &Path) -> Result<StageCosts, BenchError> {
 }
 
 /// Every component of blocks `0..n`, as the sync server reads them.
-fn read_all(store: &BlockStore, n: BlockNumber) -> Result<[Vec<Bytes>; 5], BenchError> {
-    let mut out: [Vec<Bytes>; 5] = Default::default();
+fn read_all(store: &BlockStore, n: BlockNumber) -> Result<[Vec<Bytes>; 6], BenchError> {
+    let mut out: [Vec<Bytes>; 6] = Default::default();
     for (c, column) in Component::ALL.into_iter().zip(out.iter_mut()) {
         for start in (0..n).step_by(RANGE as usize) {
             let items = BlockSource::range(store, c, start, RANGE.min(n - start), 1)
@@ -97,7 +97,7 @@ fn read_all(store: &BlockStore, n: BlockNumber) -> Result<[Vec<Bytes>; 5], Bench
 
 fn verified(
     headers: Vec<CheckedHeader>,
-    parts: [Vec<Bytes>; 5],
+    parts: [Vec<Bytes>; 6],
 ) -> Vec<VerifiedBlock<CheckedHeader>> {
     let mut columns = parts.map(Vec::into_iter);
     (0..)

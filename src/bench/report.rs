@@ -55,7 +55,7 @@ impl fmt::Display for LoadAverage {
 pub struct SyncBenchReport {
     /// Blocks synced.
     pub blocks: u64,
-    /// Mean wire size of a block (five parts).
+    /// Mean wire size of a block (six parts).
     pub block_bytes: f64,
     /// Relays synced from.
     pub relays: usize,

@@ -5,7 +5,9 @@ use std::fmt;
 
 use bytes::Bytes;
 
-use super::{Block, BlockHash, BlockNumber, Component, Header, BODY_COMPONENTS};
+use super::{
+    Block, BlockHash, BlockNumber, ClassHash, ClassNeeds, Component, Header, BODY_COMPONENTS,
+};
 
 /// Why a header, body or block was refused. [`VerifyError::reason`] is the stable
 /// label used in metrics and logs.
@@ -80,6 +82,22 @@ pub enum VerifyError {
         /// Position of the entry.
         index: u32,
     },
+    /// A block's class list is not what its state diff declares and deploys (a declared class
+    /// missing, a class listed twice, or one the block neither declares nor deploys).
+    #[error("class list does not match the state diff: {detail}")]
+    ClassList {
+        /// What is wrong, naming the class.
+        detail: String,
+    },
+    /// A contract class definition does not hash to the class hash it was declared or
+    /// requested as (Starknet).
+    #[error("class hash {computed:#x} differs from expected {expected:#x}")]
+    ClassHash {
+        /// The class hash the state diff (or the request) names.
+        expected: starknet_crypto::Felt,
+        /// The class hash recomputed from the definition.
+        computed: starknet_crypto::Felt,
+    },
 }
 
 impl VerifyError {
@@ -95,6 +113,8 @@ impl VerifyError {
             VerifyError::WrongNumber { .. } => "wrong_number",
             VerifyError::TransactionHash { .. } => "transaction_hash_mismatch",
             VerifyError::TransactionLink { .. } => "transaction_link_mismatch",
+            VerifyError::ClassHash { .. } => "class_hash_mismatch",
+            VerifyError::ClassList { .. } => "class_list_mismatch",
         }
     }
 
@@ -156,6 +176,23 @@ pub trait ChainAdapter: Send + Sync + fmt::Debug {
     fn verify_cross_links(&self, bodies: &[Bytes; 4]) -> Result<(), VerifyError> {
         let _ = bodies;
         Ok(())
+    }
+
+    /// The contract classes a block brings, read from its (verified) bodies: on Starknet the
+    /// state diff's declared classes and its deployed contracts' classes. Default: none.
+    fn class_needs(&self, bodies: &[Bytes; 4]) -> Result<ClassNeeds, VerifyError> {
+        let _ = bodies;
+        Ok(ClassNeeds::default())
+    }
+
+    /// Recomputes the hash of a class definition and compares it with `hash` (the hash the
+    /// block names). Default: refused, the chain has no classes.
+    fn verify_class(&self, hash: &ClassHash, definition: &[u8]) -> Result<(), VerifyError> {
+        let _ = (hash, definition);
+        Err(VerifyError::malformed(
+            "classes",
+            "this chain has no contract classes",
+        ))
     }
 
     /// All checks: parent link (when the parent is known), signature, every body, then the

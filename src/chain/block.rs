@@ -60,6 +60,9 @@ pub struct Block {
     pub header: Header,
     /// Encoded items of each body component, indexed like [`BODY_COMPONENTS`].
     pub bodies: [Bytes; 4],
+    /// The contract classes the block brings, as a class bundle ([`crate::chain::classes`]);
+    /// empty when it brings none (always on devnet).
+    pub classes: Bytes,
 }
 
 impl Block {

@@ -1,5 +1,6 @@
-//! The five parts a block is split into, so a joining peer can fetch each from a
-//! different relay.
+//! The six parts a block is split into, so a joining peer can fetch each from a
+//! different relay: the header, four bodies the header commits to, and the contract classes
+//! the block brings (empty on chains without classes).
 
 use std::fmt;
 use std::str::FromStr;
@@ -17,16 +18,20 @@ pub enum Component {
     Events,
     /// The state diff the block applies.
     StateDiffs,
+    /// The contract classes the block brings (a class bundle, see [`crate::chain::classes`]);
+    /// bound to the block by its state diff, not by a header commitment.
+    Classes,
 }
 
 impl Component {
     /// Every component, in protocol order.
-    pub const ALL: [Component; 5] = [
+    pub const ALL: [Component; 6] = [
         Component::Headers,
         Component::Transactions,
         Component::Receipts,
         Component::Events,
         Component::StateDiffs,
+        Component::Classes,
     ];
 
     /// The name used in protocol ids (`/wharf/<network>/sync/<name>/1.0.0`) and metrics labels.
@@ -37,6 +42,7 @@ impl Component {
             Component::Receipts => "receipts",
             Component::Events => "events",
             Component::StateDiffs => "state-diffs",
+            Component::Classes => "classes",
         }
     }
 }

@@ -123,7 +123,7 @@ impl ChainMetrics {
 }
 
 /// Every `reason` of `wharf_verification_failures_total` (`VerifyError::reason`).
-const VERIFY_REASONS: [&str; 9] = [
+const VERIFY_REASONS: [&str; 11] = [
     "malformed",
     "commitment_mismatch",
     "count_mismatch",
@@ -133,6 +133,8 @@ const VERIFY_REASONS: [&str; 9] = [
     "wrong_number",
     "transaction_hash_mismatch",
     "transaction_link_mismatch",
+    "class_hash_mismatch",
+    "class_list_mismatch",
 ];
 
 /// Every `kind` of `wharf_gateway_errors_total`.
@@ -144,3 +146,21 @@ const GATEWAY_ERROR_KINDS: [&str; 6] = [
     "body",
     "garbage",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_reason_is_exposed_at_zero() {
+        let mut registry = Registry::default();
+        ChainMetrics::register(&mut registry);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+        for reason in VERIFY_REASONS {
+            let series = format!("wharf_verification_failures_total{{reason=\"{reason}\"}} 0");
+            assert!(text.contains(&series), "{series} missing:\n{text}");
+        }
+        assert!(VERIFY_REASONS.contains(&"class_hash_mismatch"));
+    }
+}

@@ -6,6 +6,7 @@
 mod adapter;
 mod block;
 mod checkpoint;
+pub mod classes;
 mod component;
 pub mod devnet;
 mod hash;
@@ -17,6 +18,7 @@ pub mod wire;
 pub use adapter::{ChainAdapter, VerifyError};
 pub use block::{body_index, Block, BodySummary, Header, BODY_COMPONENTS};
 pub use checkpoint::{Checkpoint, ParseCheckpointError};
+pub use classes::{ClassEntry, ClassHash, ClassNeeds};
 pub use component::Component;
 pub use hash::{BlockHash, ParseHashError};
 pub use metrics::ChainMetrics;

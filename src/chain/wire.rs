@@ -36,7 +36,11 @@ pub fn decode_block(adapter: &dyn ChainAdapter, bytes: &Bytes) -> Result<Block, 
             format!("{} trailing bytes", rest.len()),
         ));
     }
-    Ok(Block { header, bodies })
+    Ok(Block {
+        header,
+        bodies,
+        classes: Bytes::new(),
+    })
 }
 
 fn push_frame(out: &mut Vec<u8>, frame: &[u8]) {

@@ -15,6 +15,17 @@ pub enum StarknetCommand {
     /// Run the adapter's checks on saved gateway answers, one line per check (ok, failed,
     /// not verifiable in this era, skipped); exit 1 if any check failed.
     VerifyBlock(VerifyBlockArgs),
+    /// Recompute the class hash of `get_class_by_hash` answers: prints `KIND HASH FILE` per
+    /// file (kind `cairo0` or `sierra`); exits non-zero if any file is malformed.
+    ClassHash(ClassHashArgs),
+}
+
+/// Flags of `wharf starknet class-hash`.
+#[derive(Debug, Args)]
+pub struct ClassHashArgs {
+    /// Files holding a feeder-gateway `get_class_by_hash` answer body each.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 /// Flags of `wharf starknet verify-block`.
@@ -83,4 +94,22 @@ pub fn verify_block(args: &VerifyBlockArgs) -> anyhow::Result<bool> {
         println!("{c}");
     }
     Ok(!any_failed(&checks))
+}
+
+/// Prints `KIND HASH FILE` per class file; fails naming how many files were malformed.
+pub fn class_hash(args: &ClassHashArgs) -> anyhow::Result<()> {
+    use crate::chain::starknet::{class, felt_hex};
+    let mut failed = 0;
+    for path in &args.files {
+        let computed = read(path).and_then(|body| Ok(class::compute_class_hash(&body)?));
+        match computed {
+            Ok(c) => println!("{} {} {}", c.kind.name(), felt_hex(&c.hash), path.display()),
+            Err(e) => {
+                failed += 1;
+                eprintln!("{}: {e:#}", path.display());
+            }
+        }
+    }
+    anyhow::ensure!(failed == 0, "{failed} of {} files failed", args.files.len());
+    Ok(())
 }

@@ -138,8 +138,9 @@ impl Follower {
         (raws, None)
     }
 
-    /// Verifies fetched blocks in order and commits the valid prefix in one transaction.
-    /// Returns the refusal that stopped the prefix, if any.
+    /// Verifies fetched blocks in order, fetches and verifies the classes they bring, and
+    /// commits the valid prefix (blocks with their classes) in one transaction. Returns the
+    /// refusal or failure that stopped the prefix, if any.
     async fn verify_and_commit(
         &mut self,
         start: BlockNumber,
@@ -148,15 +149,20 @@ impl Follower {
     ) -> Result<Option<FeederError>, FeederError> {
         let deps = self.deps.clone();
         let parent = self.tip.clone();
-        let (blocks, refusal) = tokio::task::spawn_blocking(move || {
-            let (blocks, refusal) = verify_prefix(&deps, parent, start, &raws, &head);
-            deps.store.commit_batch(&blocks).map(|_| (blocks, refusal))
-        })
-        .await??;
+        let (blocks, refusal) =
+            tokio::task::spawn_blocking(move || verify_prefix(&deps, parent, start, &raws, &head))
+                .await?;
+        let refusal = refusal.map(|(number, source)| FeederError::Verify { number, source });
+        let concurrency = self.cfg.fetch_concurrency;
+        let (blocks, class_error) = super::classes::attach(&self.deps, concurrency, blocks).await;
+        let deps = self.deps.clone();
+        let blocks =
+            tokio::task::spawn_blocking(move || deps.store.commit_batch(&blocks).map(|_| blocks))
+                .await??;
         if let Some(last) = blocks.last() {
             self.on_committed(blocks.len() as u64, last.header.clone());
         }
-        Ok(refusal.map(|(number, source)| FeederError::Verify { number, source }))
+        Ok(class_error.or(refusal))
     }
 
     fn on_committed(&mut self, count: u64, header: Header) {

@@ -1,13 +1,15 @@
 //! Feeder mode: follows the upstream gateway's head, fetches missing blocks with
 //! bounded concurrency, verifies each fully with the pinned key and commits them in
 //! order. Nothing unverified is ever stored and a diverging upstream (reorg) is
-//! reported, never written over.
+//! reported, never written over. A block is committed with the contract classes it brings
+//! (fetched once, each verified against its hash; see `classes`), or not at all.
 //!
 //! Wiring: `pin_gateway_key` → build the adapter with that key → open the
 //! [`crate::store::BlockStore`] → [`Feeder::spawn`] → announce
 //! [`FeederHandle::subscribe`]'s heads over gossip.
 
 mod backoff;
+mod classes;
 mod client;
 mod config;
 mod follow;

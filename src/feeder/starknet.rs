@@ -1,12 +1,13 @@
 //! The Starknet feeder-gateway endpoints a feeder relay follows: the head, the three answers
-//! that make up one block, and the sequencer's public key.
+//! that make up one block, the classes blocks bring, and the sequencer's public key.
 
 use bytes::Bytes;
 use serde::Deserialize;
 use starknet_crypto::Felt;
 
 use super::{FetchError, GatewayClient};
-use crate::chain::{BlockHash, BlockNumber};
+use crate::chain::classes::class_hash_hex;
+use crate::chain::{BlockHash, BlockNumber, ClassHash};
 use crate::gateway::HeadResponse;
 
 /// The three feeder-gateway answers for one block, as received.
@@ -55,6 +56,18 @@ pub async fn block(client: &GatewayClient, number: BlockNumber) -> Result<Starkn
         state_update,
         signature,
     })
+}
+
+/// `get_class_by_hash?classHash=H&blockNumber=N`: the class definition as served (JSON). The
+/// block that brings the class is named so the answer does not depend on the gateway's head.
+pub async fn class(
+    client: &GatewayClient,
+    hash: &ClassHash,
+    number: BlockNumber,
+) -> Result<Bytes, FetchError> {
+    let hash = class_hash_hex(hash);
+    let path = format!("/get_class_by_hash?classHash={hash}&blockNumber={number}");
+    client.bytes(&path).await
 }
 
 /// `get_public_key`: the sequencer key, a bare JSON string holding a hex felt.

@@ -9,7 +9,7 @@ use super::starknet::{self, StarknetRaw};
 use super::{FeederConfig, FetchError, GatewayClient};
 use crate::chain::starknet::StarknetAdapter;
 use crate::chain::wire::decode_block;
-use crate::chain::{Block, BlockNumber, ChainAdapter, ChainKind, VerifyError};
+use crate::chain::{Block, BlockNumber, ChainAdapter, ChainKind, ClassHash, VerifyError};
 use crate::gateway::HeadResponse;
 
 /// An upstream gateway and how to turn its answers into blocks.
@@ -62,6 +62,16 @@ impl Upstream {
             Upstream::Starknet { client, .. } => starknet::block(client, number)
                 .await
                 .map(RawBlock::Starknet),
+        }
+    }
+
+    /// The definition of class `hash`, which block `number` brings (`get_class_by_hash`).
+    pub async fn class(&self, hash: &ClassHash, number: BlockNumber) -> Result<Bytes, FetchError> {
+        match self {
+            Upstream::Devnet(_) => Err(FetchError::Garbage(
+                "the devnet gateway serves no classes".into(),
+            )),
+            Upstream::Starknet { client, .. } => starknet::class(client, hash, number).await,
         }
     }
 

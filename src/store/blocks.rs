@@ -10,6 +10,7 @@ use bytes::Bytes;
 use redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
 
 use super::checkpoint::read_anchor;
+use super::classes;
 use super::error::{db, StoreError};
 use super::StoreMetrics;
 use crate::chain::{Block, BlockHash, BlockNumber, ChainAdapter, Checkpoint, Component, Header};
@@ -18,7 +19,7 @@ use crate::chain::{Block, BlockHash, BlockNumber, ChainAdapter, Checkpoint, Comp
 pub const BLOCKS_FILE: &str = "blocks.redb";
 
 pub(super) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
-const HASHES: TableDefinition<u64, &[u8]> = TableDefinition::new("hashes");
+pub(super) const HASHES: TableDefinition<u64, &[u8]> = TableDefinition::new("hashes");
 const HEAD_KEY: &str = "head";
 const STORE: &str = "blocks";
 
@@ -36,7 +37,7 @@ pub type Head = Option<(BlockNumber, BlockHash)>;
 pub struct BlockStore {
     pub(super) db: Arc<Database>,
     adapter: Arc<dyn ChainAdapter>,
-    metrics: StoreMetrics,
+    pub(super) metrics: StoreMetrics,
     /// Cached head, updated by the writer after each commit; subscribers see every change.
     head: Arc<watch::Sender<Head>>,
     /// The single writer; held across the whole (synchronous) commit.
@@ -125,6 +126,7 @@ impl BlockStore {
                 hash: *hash,
                 header,
                 bodies: b.bodies.each_ref().map(|x| x.as_ref()),
+                classes: &b.classes,
             })
             .collect();
         self.commit_raw(&raw)
@@ -179,12 +181,16 @@ impl BlockStore {
         Ok(bytes.map(|b| self.adapter.decode_header(&b)).transpose()?)
     }
 
-    /// Raw bytes of one component of block `number` (header bytes for `Headers`).
+    /// Raw bytes of one component of block `number` (header bytes for `Headers`, the class
+    /// bundle for `Classes`).
     pub fn body(
         &self,
         number: BlockNumber,
         component: Component,
     ) -> Result<Option<Bytes>, StoreError> {
+        if component == Component::Classes {
+            return Ok(self.class_range(number, 1)?.pop());
+        }
         self.read_one("body", table(component), number)
     }
 
@@ -199,7 +205,12 @@ impl BlockStore {
                 .body(number, component)?
                 .ok_or_else(|| StoreError::Corrupt(format!("block {number} lacks {component}")))?;
         }
-        Ok(Some(Block { header, bodies }))
+        let classes = self.body(number, Component::Classes)?.unwrap_or_default();
+        Ok(Some(Block {
+            header,
+            bodies,
+            classes,
+        }))
     }
 
     /// Raw bytes of one component for `start..start + limit`, in one read transaction.
@@ -210,6 +221,9 @@ impl BlockStore {
         start: BlockNumber,
         limit: u64,
     ) -> Result<Vec<Bytes>, StoreError> {
+        if component == Component::Classes {
+            return self.class_range(start, limit);
+        }
         let result = self.read_range(component, start, limit);
         self.metrics.observe(STORE, "range", result.is_err());
         result
@@ -265,6 +279,8 @@ pub struct RawBlock<'a> {
     pub header: &'a [u8],
     /// The four bodies in [`crate::chain::BODY_COMPONENTS`] order.
     pub bodies: [&'a [u8]; 4],
+    /// The class bundle ([`crate::chain::classes`]); empty when the block brings none.
+    pub classes: &'a [u8],
 }
 
 /// Writes one block that follows `head`; returns the new head.
@@ -287,12 +303,19 @@ fn write_block(
     for (table, body) in tables.bodies.iter_mut().zip(block.bodies) {
         table.insert(number, body).map_err(db)?;
     }
+    classes::write(
+        &mut tables.definitions,
+        &mut tables.class_lists,
+        number,
+        block.classes,
+    )?;
     Ok((number, block.hash))
 }
 
 fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(META).map_err(db)?;
     txn.open_table(HASHES).map_err(db)?;
+    txn.open_table(classes::DEFINITIONS).map_err(db)?;
     for component in Component::ALL {
         txn.open_table(table(component)).map_err(db)?;
     }
@@ -306,6 +329,8 @@ struct WriteTables<'txn> {
     headers: BytesTable<'txn>,
     hashes: BytesTable<'txn>,
     bodies: [BytesTable<'txn>; 4],
+    definitions: Table<'txn, &'static [u8], &'static [u8]>,
+    class_lists: BytesTable<'txn>,
 }
 
 impl<'txn> WriteTables<'txn> {
@@ -316,6 +341,8 @@ impl<'txn> WriteTables<'txn> {
             headers: open(table(Component::Headers))?,
             hashes: open(HASHES)?,
             bodies: [open(t)?, open(r)?, open(e)?, open(s)?],
+            definitions: txn.open_table(classes::DEFINITIONS).map_err(db)?,
+            class_lists: open(classes::lists())?,
         })
     }
 }

@@ -35,6 +35,9 @@ pub enum StoreError {
     /// A trusted checkpoint that the stored chain or a block contradicts.
     #[error("checkpoint: {0}")]
     Checkpoint(String),
+    /// A block's class bundle names a class as already stored, and it is not.
+    #[error("class 0x{0} is not stored and its definition was not given")]
+    MissingClass(String),
     /// A stored header the adapter cannot decode.
     #[error("stored header: {0}")]
     Header(#[from] VerifyError),

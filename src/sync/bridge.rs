@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::chain::{BlockHash, BlockNumber, ChainAdapter, Component, Header, VerifyError};
+use crate::chain::classes::{bundle_slices, check_list};
+use crate::chain::{
+    BlockHash, BlockNumber, ChainAdapter, ClassHash, Component, Header, VerifyError,
+};
 use crate::store::{BlockStore, RawBlock, StoreError};
 use crate::sync::pipeline::{BlockSink, BlockVerifier, VerifiedBlock};
 use crate::sync::source::{BlockSource, SourceError};
@@ -81,21 +84,26 @@ impl BlockVerifier for ChainVerifier {
         header.header.parent_hash
     }
 
+    /// Bodies against the header; classes each against its hash (the class list against the
+    /// state diff is a link, checked by [`BlockVerifier::verify_links`]).
     fn verify_body(
         &self,
         header: &CheckedHeader,
         component: Component,
         body: &Bytes,
     ) -> Result<(), VerifyError> {
+        if component == Component::Classes {
+            return verify_classes(&*self.0, body);
+        }
         self.0.verify_body(&header.header, component, body)
     }
 
     fn verify_links(
         &self,
         _header: &CheckedHeader,
-        parts: &[Bytes; 5],
+        parts: &[Bytes; 6],
     ) -> Result<(), (Component, VerifyError)> {
-        let [_, transactions, receipts, events, state_diffs] = parts.clone();
+        let [_, transactions, receipts, events, state_diffs, classes] = parts.clone();
         let bodies = [transactions, receipts, events, state_diffs];
         self.0.verify_cross_links(&bodies).map_err(|e| {
             let component = match &e {
@@ -103,8 +111,32 @@ impl BlockVerifier for ChainVerifier {
                 _ => Component::Receipts,
             };
             (component, e)
-        })
+        })?;
+        verify_class_list(&*self.0, &bodies, &classes).map_err(|e| (Component::Classes, e))
     }
+}
+
+/// Every class of a bundle hashes to the hash it is listed under (none on chains without
+/// classes: the adapter refuses any).
+fn verify_classes(adapter: &dyn ChainAdapter, bundle: &Bytes) -> Result<(), VerifyError> {
+    for (hash, definition) in bundle_slices(bundle)? {
+        if definition.is_empty() {
+            return Err(VerifyError::malformed("classes", "empty class definition"));
+        }
+        adapter.verify_class(&hash, definition)?;
+    }
+    Ok(())
+}
+
+/// The bundle lists exactly the classes the block's state diff makes it bring.
+fn verify_class_list(
+    adapter: &dyn ChainAdapter,
+    bodies: &[Bytes; 4],
+    bundle: &Bytes,
+) -> Result<(), VerifyError> {
+    let needs = adapter.class_needs(bodies)?;
+    let listed: Vec<ClassHash> = bundle_slices(bundle)?.into_iter().map(|(h, _)| h).collect();
+    check_list(&needs, &listed).map_err(|detail| VerifyError::ClassList { detail })
 }
 
 impl BlockSink<CheckedHeader> for BlockStore {
@@ -127,13 +159,14 @@ impl BlockSink<CheckedHeader> for BlockStore {
 
 /// A verified block in the store's wire form (the header bytes are exactly what was verified).
 fn raw_block(block: &VerifiedBlock<CheckedHeader>) -> RawBlock<'_> {
-    let [header, t, r, e, s] = &block.parts;
+    let [header, t, r, e, s, classes] = &block.parts;
     RawBlock {
         number: block.number,
         parent_hash: block.header.header.parent_hash,
         hash: block.hash,
         header,
         bodies: [t, r, e, s].map(|b| b.as_ref()),
+        classes,
     }
 }
 

@@ -12,6 +12,7 @@ use libp2p::{PeerId, Stream};
 use libp2p_stream::{Control, OpenStreamError};
 
 use crate::chain::{BlockNumber, Component};
+use crate::sync::classes::ClassReader;
 use crate::sync::config::FetchConfig;
 use crate::sync::metrics::Outcome;
 use crate::sync::proto::{
@@ -60,6 +61,9 @@ pub enum FetchError {
     /// Bytes after the `Fin`.
     #[error("data after Fin")]
     DataAfterFin,
+    /// Classes that break the classes protocol's rules (or a `Class` on another protocol).
+    #[error("bad classes: {0}")]
+    BadClasses(String),
     /// The server refused the request (limits, busy, bad request); nothing was sent.
     #[error("refused by server: {0:?}")]
     Refused(FinReason),
@@ -76,9 +80,10 @@ impl FetchError {
             FetchError::Wire(WireError::Timeout(_)) | FetchError::Timeout(_) => {
                 Some(PeerReport::Timeout)
             }
-            FetchError::UnexpectedBlock { .. } | FetchError::MissingFin | FetchError::BadFin(_) => {
-                Some(PeerReport::ProtocolViolation)
-            }
+            FetchError::UnexpectedBlock { .. }
+            | FetchError::MissingFin
+            | FetchError::BadFin(_)
+            | FetchError::BadClasses(_) => Some(PeerReport::ProtocolViolation),
             FetchError::TooManyItems(_) => Some(PeerReport::TooManyItems),
             FetchError::DataAfterFin => Some(PeerReport::DataAfterFin),
             FetchError::Open(_)
@@ -131,7 +136,7 @@ pub async fn fetch(
     let range = Range { start, limit, step };
     let run = async {
         let stream = open(control, peer, network, component, cfg).await?;
-        exchange(stream, range, cfg).await
+        exchange(stream, component, range, cfg).await
     };
     tokio::time::timeout(cfg.request_timeout, run)
         .await
@@ -163,6 +168,7 @@ async fn open(
 /// Sends the request, then reads and checks the response.
 async fn exchange(
     stream: Stream,
+    component: Component,
     range: Range,
     cfg: &FetchConfig,
 ) -> Result<Vec<(BlockNumber, Bytes)>, FetchError> {
@@ -174,26 +180,45 @@ async fn exchange(
     };
     wire::write_message(&mut io, &request, &mut Vec::new(), cfg.idle_timeout).await?;
     wire::close(&mut io, cfg.idle_timeout).await?;
-    let items = read_items(&mut io, range, cfg).await?;
+    let classes = (component == Component::Classes).then(|| ClassReader::new(cfg.max_message_size));
+    let items = read_items(&mut io, range, cfg, classes).await?;
     expect_end(&mut io, cfg.idle_timeout).await?;
     Ok(items)
 }
 
-/// Reads items until the `Fin`, checking numbers, count and the `Fin` itself.
+/// Reads items until the `Fin`, checking numbers, count and the `Fin` itself. `classes` is
+/// set on the classes protocol: it takes the `Class` messages and rebuilds each block's bundle.
 async fn read_items(
     io: &mut BufReader<Stream>,
     range: Range,
     cfg: &FetchConfig,
+    mut classes: Option<ClassReader>,
 ) -> Result<Vec<(BlockNumber, Bytes)>, FetchError> {
     let mut items = Vec::with_capacity(range.limit.min(1024) as usize);
     loop {
         let msg: Option<SyncResponse> =
             wire::read_message(io, cfg.max_message_size, cfg.idle_timeout).await?;
-        match msg.and_then(|m| m.message) {
-            Some(Body::Item(item)) => push_item(&mut items, item, range)?,
-            Some(Body::Fin(fin)) => return check_fin(items, &fin, range),
-            None if items.is_empty() => return Err(FetchError::NoResponse),
-            None => return Err(FetchError::MissingFin),
+        match (msg.and_then(|m| m.message), classes.as_mut()) {
+            (Some(Body::Item(mut item)), reader) => {
+                if let Some(reader) = reader {
+                    item.data = reader.on_item(&item.data).map_err(FetchError::BadClasses)?;
+                }
+                push_item(&mut items, item, range)?
+            }
+            (Some(Body::Class(class)), Some(reader)) => {
+                reader.on_class(class).map_err(FetchError::BadClasses)?
+            }
+            (Some(Body::Class(_)), None) => {
+                return Err(FetchError::BadClasses("a class on another protocol".into()))
+            }
+            (Some(Body::Fin(fin)), reader) => {
+                if let Some(reader) = reader {
+                    reader.finish().map_err(FetchError::BadClasses)?;
+                }
+                return check_fin(items, &fin, range);
+            }
+            (None, _) if items.is_empty() => return Err(FetchError::NoResponse),
+            (None, _) => return Err(FetchError::MissingFin),
         }
     }
 }

@@ -1,10 +1,12 @@
 //! Block sync over libp2p streams: the wire contract, the server that answers peers, the
-//! client that asks them, and the five-stage pipeline a non-feeder relay syncs with.
+//! client that asks them, and the five-stage pipeline a non-feeder relay syncs with. Six
+//! components travel: the header, the four bodies and the block's contract classes.
 //!
 //! Protocol ids are `/wharf/<network>/sync/<component>/1.0.0`; the messages are in
 //! `proto/wharf/sync/v1/sync.proto` and the exchange is documented in `proto/README.md`.
 
 pub mod bridge;
+pub mod classes;
 pub mod client;
 pub mod config;
 pub mod head;

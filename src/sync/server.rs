@@ -1,4 +1,4 @@
-//! Serves the five sync protocols: one request per stream, an item per block, then `Fin`.
+//! Serves the six sync protocols: one request per stream, an item per block, then `Fin`.
 //!
 //! Every incoming stream is admitted by the [`Limiter`] (per peer, IP, subnet, fair share), read
 //! under a deadline with a tiny maximum request size, validated, answered from the
@@ -25,7 +25,7 @@ use crate::sync::proto::{FinReason, SyncRequest};
 use crate::sync::report::{PeerReport, PeerReporter};
 use crate::sync::source::BlockSource;
 use crate::sync::wire::{self, WireError};
-use crate::sync::{fin, item, protocol_id};
+use crate::sync::{classes, fin, item, protocol_id};
 
 /// Largest request accepted: three varints fit in 33 bytes, so 64 leaves room and no more.
 pub const MAX_REQUEST_SIZE: usize = 64;
@@ -90,7 +90,7 @@ impl SyncServer {
         self
     }
 
-    /// Accepts the five protocols on `control`; the tasks live on `tracker` until `cancel`.
+    /// Accepts the six protocols on `control`; the tasks live on `tracker` until `cancel`.
     pub fn spawn(
         self,
         control: &mut Control,
@@ -265,7 +265,8 @@ fn send_deadline(cfg: &SyncServerConfig, items: &[(u64, bytes::Bytes)]) -> Durat
     }
 }
 
-/// Writes `items` (as long as each fits `max_message_size`), then the matching `Fin`.
+/// Writes `items` (classes with their per-block lists for the classes component), then the
+/// matching `Fin`.
 async fn send(
     ctx: &Ctx,
     component: Component,
@@ -273,9 +274,33 @@ async fn send(
     items: Vec<(u64, bytes::Bytes)>,
     io: &mut BufWriter<Stream>,
 ) -> Result<Outcome, WireError> {
+    let limit = req.limit;
+    let served = if component == Component::Classes {
+        let (max, timeout) = (ctx.cfg.max_message_size, ctx.cfg.write_timeout);
+        classes::write_items(io, items, limit, max, timeout, &ctx.metrics).await?
+    } else {
+        write_items(ctx, component, io, items, limit).await?
+    };
+    if served < limit {
+        let missing = req.start_block + served * req.step;
+        finish(ctx, io, FinReason::NotFound, missing).await?;
+        return Ok(Outcome::NotFound);
+    }
+    finish(ctx, io, FinReason::Complete, 0).await?;
+    Ok(Outcome::Ok)
+}
+
+/// Writes one item per block, in order; returns how many (stops before an oversized one).
+async fn write_items(
+    ctx: &Ctx,
+    component: Component,
+    io: &mut BufWriter<Stream>,
+    items: Vec<(u64, bytes::Bytes)>,
+    limit: u64,
+) -> Result<u64, WireError> {
     let mut buf = Vec::new();
     let mut served = 0;
-    for (number, data) in items {
+    for (number, data) in items.into_iter().take(limit as usize) {
         if data.len() + ITEM_OVERHEAD > ctx.cfg.max_message_size {
             tracing::warn!(number, %component, len = data.len(), "item exceeds max_message_size; not served");
             break;
@@ -284,13 +309,7 @@ async fn send(
         wire::write_message(io, &item(number, data), &mut buf, ctx.cfg.write_timeout).await?;
         served += 1;
     }
-    if served < req.limit {
-        let missing = req.start_block + served * req.step;
-        finish(ctx, io, FinReason::NotFound, missing).await?;
-        return Ok(Outcome::NotFound);
-    }
-    finish(ctx, io, FinReason::Complete, 0).await?;
-    Ok(Outcome::Ok)
+    Ok(served)
 }
 
 /// Writes the `Fin` and closes our side of the stream.

@@ -30,12 +30,12 @@ pub trait BlockSource: Send + Sync + 'static {
 /// An in-memory [`BlockSource`] (tests, benchmarks).
 #[derive(Debug, Default)]
 pub struct MemorySource {
-    blocks: RwLock<BTreeMap<BlockNumber, [Bytes; 5]>>,
+    blocks: RwLock<BTreeMap<BlockNumber, [Bytes; 6]>>,
 }
 
 impl MemorySource {
-    /// Stores (or replaces) block `number` as its five components in `Component::ALL` order.
-    pub fn insert(&self, number: BlockNumber, parts: [Bytes; 5]) {
+    /// Stores (or replaces) block `number` as its six components in `Component::ALL` order.
+    pub fn insert(&self, number: BlockNumber, parts: [Bytes; 6]) {
         self.blocks
             .write()
             .expect("not poisoned")

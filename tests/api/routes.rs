@@ -121,6 +121,13 @@ async fn bad_input_gets_a_json_error_naming_the_field() {
         ("/api/v1/peers?offset=-1", 400, "offset"),
         ("/api/v1/peers?direction=sideways", 400, "direction"),
         ("/api/v1/peers?colour=blue", 400, "colour"),
+        ("/api/v1/classes/not-a-hash", 400, "class_hash"),
+        ("/api/v1/classes/0x12zz", 400, "class_hash"),
+        (
+            &format!("/api/v1/classes/0x{}", "1".repeat(65)),
+            400,
+            "class_hash",
+        ),
     ];
     for (path, want, field) in cases {
         let (status, body) = api.get(path, Some(&t)).await;
@@ -131,6 +138,19 @@ async fn bad_input_gets_a_json_error_naming_the_field() {
             "{path}: message {msg:?} does not name {field}"
         );
     }
+    api.stop().await;
+}
+
+/// A relay without the class (the devnet has none) answers 404 with the JSON error shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_class_is_a_json_404() {
+    let api = Api::start().await;
+    let path = "/api/v1/classes/0x1b661756bf7d16210fc611626e1af4569baa1781ffc964bd018f4585ae241c1";
+    let (status, body) = api.get(path, Some(&read_token())).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["code"], "not_found", "{body}");
+    let (status, _) = api.get(path, None).await;
+    assert_eq!(status, 401, "read scope required");
     api.stop().await;
 }
 

@@ -109,3 +109,42 @@ fn reopens_at_the_last_committed_block() {
     assert_eq!(store.block(5).unwrap().as_ref(), Some(&blocks[5]));
     assert_eq!(store.range(Component::Receipts, 0, 100).unwrap().len(), 6);
 }
+
+/// A block's classes move in its transaction: a commit that fails on one class (named as
+/// already stored, and it is not) stores neither the block nor its other classes; a class shared
+/// by two blocks is stored once and read back in each block's bundle.
+#[test]
+fn a_block_and_its_classes_are_committed_together_or_not_at_all() {
+    use wharf::chain::classes::{decode_bundle, encode_bundle};
+    use wharf::chain::ClassEntry;
+    let dir = tempfile::tempdir().unwrap();
+    let minter = minter();
+    let mut blocks = mint_chain(&minter, 2);
+    let store = open_store(dir.path(), adapter(&minter));
+    let class = |byte: u8, def: &'static str| ClassEntry {
+        hash: [byte; 32],
+        definition: def.as_bytes().to_vec().into(),
+    };
+    blocks[0].classes = encode_bundle(&[class(1, "{\"a\":1}"), class(2, "")]);
+    let err = store.commit(&blocks[0]).unwrap_err();
+    assert!(matches!(err, StoreError::MissingClass(_)), "{err}");
+    assert_eq!(store.head(), None);
+    assert_eq!(
+        store.class(&[1; 32]).unwrap(),
+        None,
+        "nothing of the block stored"
+    );
+
+    blocks[0].classes = encode_bundle(&[class(1, "{\"a\":1}"), class(2, "{\"b\":2}")]);
+    blocks[1].classes = encode_bundle(&[class(2, "")]);
+    store.commit_batch(&blocks).unwrap();
+    assert_eq!(
+        store.class(&[2; 32]).unwrap().unwrap(),
+        "{\"b\":2}".as_bytes()
+    );
+    assert_eq!(store.block(0).unwrap().unwrap().classes, blocks[0].classes);
+    let second = store.body(1, Component::Classes).unwrap().unwrap();
+    assert_eq!(decode_bundle(&second).unwrap(), vec![class(2, "{\"b\":2}")]);
+    let bundles = store.range(Component::Classes, 0, 5).unwrap();
+    assert_eq!(bundles.len(), 2, "a class range stops at the head");
+}

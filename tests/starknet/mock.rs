@@ -1,6 +1,7 @@
 //! A loopback Starknet feeder gateway answering from the real fixture files in
-//! `tests/fixtures/starknet/`, with knobs for what the tests need: how far the chain has got, HTTP
-//! 429 bursts, and tampered answers for one block (the files on disk are never modified).
+//! `tests/fixtures/starknet/` (blocks, and `get_class_by_hash` from `classes/<network>/`), with
+//! knobs for what the tests need: how far the chain has got, HTTP 429 bursts, tampered answers
+//! for one block or class, and a count of class requests (the files on disk are never modified).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -77,6 +78,10 @@ struct Shared {
     bypass: Mutex<Option<String>>,
     /// Replacement answers for a block, while set.
     tampered: Mutex<BTreeMap<u64, Answers>>,
+    /// Class definitions by class hash (minimal lowercase hex), as the fixture files hold them.
+    classes: Mutex<BTreeMap<String, Vec<u8>>>,
+    /// `get_class_by_hash` requests served, by class hash.
+    class_requests: Mutex<BTreeMap<String, u32>>,
     key: String,
 }
 
@@ -95,6 +100,7 @@ impl MockGateway {
             blocks,
             head: AtomicU64::new(head),
             key: public_key(network),
+            classes: Mutex::new(class_fixtures(network)),
             ..Shared::default()
         });
         let app = Router::new()
@@ -102,6 +108,7 @@ impl MockGateway {
             .route("/feeder_gateway/get_state_update", get(get_state_update))
             .route("/feeder_gateway/get_signature", get(get_signature))
             .route("/feeder_gateway/get_public_key", get(get_public_key))
+            .route("/feeder_gateway/get_class_by_hash", get(get_class_by_hash))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -143,6 +150,21 @@ impl MockGateway {
     /// Serves `answers` for block `n` instead of the fixture, until [`Self::untamper`].
     pub fn tamper(&self, n: u64, answers: Answers) {
         self.shared.tampered.lock().unwrap().insert(n, answers);
+    }
+
+    /// Serves `definition` for class `hash` (minimal lowercase hex) from now on.
+    pub fn set_class(&self, hash: &str, definition: Vec<u8>) {
+        self.shared
+            .classes
+            .lock()
+            .unwrap()
+            .insert(hash.to_string(), definition);
+    }
+
+    /// How many times class `hash` was requested.
+    pub fn class_requests(&self, hash: &str) -> u32 {
+        let requests = self.shared.class_requests.lock().unwrap();
+        requests.get(hash).copied().unwrap_or(0)
     }
 
     /// Serves the real fixture for block `n` again.
@@ -320,4 +342,88 @@ async fn get_signature(
 
 async fn get_public_key(State(s): State<Arc<Shared>>) -> Response {
     axum::Json(s.key.clone()).into_response()
+}
+
+/// Every class fixture of `network`, keyed by its file name (the class hash).
+pub fn class_fixtures(network: &str) -> BTreeMap<String, Vec<u8>> {
+    let dir = fixtures_dir().join("classes").join(network);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return BTreeMap::new();
+    };
+    entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let hash = p.file_stem().unwrap().to_str().unwrap().to_string();
+            (hash, std::fs::read(&p).unwrap())
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct ClassQuery {
+    #[serde(rename = "classHash")]
+    class_hash: String,
+    #[serde(rename = "blockNumber", default)]
+    block_number: Option<String>,
+}
+
+/// `classHash` as the fixture files name it: `0x` + lowercase hex without leading zeros.
+fn minimal_hex(hash: &str) -> String {
+    let digits = hash.trim_start_matches("0x").trim_start_matches('0');
+    format!("0x{}", digits.to_ascii_lowercase())
+}
+
+async fn get_class_by_hash(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<ClassQuery>,
+) -> Response {
+    let block = BlockQuery {
+        block_number: q.block_number.clone().unwrap_or_else(|| "latest".into()),
+        header_only: None,
+    };
+    if let Err(refusal) = lookup(&s, &headers, &block, Kind::Block) {
+        return refusal.into_response();
+    }
+    let hash = minimal_hex(&q.class_hash);
+    *s.class_requests
+        .lock()
+        .unwrap()
+        .entry(hash.clone())
+        .or_default() += 1;
+    match s.classes.lock().unwrap().get(&hash) {
+        Some(bytes) => {
+            ([(header::CONTENT_TYPE, "application/json")], bytes.clone()).into_response()
+        }
+        None => {
+            let body = serde_json::json!({
+                "code": "StarknetErrorCode.UNDECLARED_CLASS",
+                "message": format!("Class with hash {hash} is not declared."),
+            });
+            (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+        }
+    }
+}
+
+/// `block` (fixture of `network`) with the classes it declares attached, from the class fixtures.
+#[allow(dead_code)]
+pub fn with_classes(
+    adapter: &dyn wharf::chain::ChainAdapter,
+    network: &str,
+    mut block: wharf::chain::Block,
+) -> wharf::chain::Block {
+    use wharf::chain::classes::{class_hash_hex, encode_bundle};
+    let fixtures = class_fixtures(network);
+    let needs = adapter.class_needs(&block.bodies).unwrap();
+    let entries: Vec<_> = needs
+        .declared
+        .iter()
+        .map(|hash| wharf::chain::ClassEntry {
+            hash: *hash,
+            definition: fixtures[&class_hash_hex(hash)].clone().into(),
+        })
+        .collect();
+    block.classes = encode_bundle(&entries);
+    block
 }

@@ -55,7 +55,10 @@ fn tampering_source(blocks: &[Block], adapter: &Arc<dyn ChainAdapter>) -> Arc<Me
             header[last] ^= 0x01;
         }
         let header = header.freeze();
-        source.insert(b.header.number, [header, txs.freeze(), r, e, s]);
+        source.insert(
+            b.header.number,
+            [header, txs.freeze(), r, e, s, b.classes.clone()],
+        );
     }
     Arc::new(source)
 }

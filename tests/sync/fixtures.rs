@@ -27,7 +27,7 @@ fn sha(parts: &[&[u8]]) -> [u8; 32] {
 }
 
 /// Generates `n` blocks whose bodies are `body_len` bytes each, chained from a zero parent.
-pub fn chain(n: u64, body_len: usize) -> Vec<[Bytes; 5]> {
+pub fn chain(n: u64, body_len: usize) -> Vec<[Bytes; 6]> {
     let mut parent = [0u8; 32];
     (0..n)
         .map(|number| {
@@ -40,7 +40,7 @@ pub fn chain(n: u64, body_len: usize) -> Vec<[Bytes; 5]> {
             parent = sha(&[&header]);
             header.extend_from_slice(&sha(&[KEY, &header]));
             let [a, b, c, d]: [Bytes; 4] = bodies.try_into().unwrap();
-            [Bytes::from(header), a, b, c, d]
+            [Bytes::from(header), a, b, c, d, Bytes::new()]
         })
         .collect()
 }
@@ -54,7 +54,7 @@ fn body(number: u64, component: u8, len: usize) -> Bytes {
 }
 
 /// A memory source holding `blocks`.
-pub fn source(blocks: &[[Bytes; 5]]) -> Arc<MemorySource> {
+pub fn source(blocks: &[[Bytes; 6]]) -> Arc<MemorySource> {
     let source = MemorySource::default();
     for (n, parts) in blocks.iter().enumerate() {
         source.insert(n as u64, parts.clone());
@@ -113,6 +113,12 @@ impl BlockVerifier for TestVerifier {
         component: Component,
         body: &Bytes,
     ) -> Result<(), Invalid> {
+        if component == Component::Classes {
+            return match body.is_empty() {
+                true => Ok(()),
+                false => Err(Invalid("these test blocks bring no classes")),
+            };
+        }
         let index = Component::ALL.iter().position(|c| *c == component).unwrap() - 1;
         match sha(&[body]) == header.commitments[index] {
             true => Ok(()),
@@ -175,7 +181,7 @@ impl TestSink {
     }
 
     /// The committed blocks' raw parts.
-    pub fn parts(&self) -> Vec<[Bytes; 5]> {
+    pub fn parts(&self) -> Vec<[Bytes; 6]> {
         self.blocks
             .lock()
             .unwrap()

@@ -33,7 +33,7 @@ fn pipeline(client: &Node, sink: Arc<TestSink>, recorder: Arc<Recorder>) -> (Pip
 }
 
 /// A copy of `blocks` where component `index` of every block has one byte flipped.
-fn tampered(blocks: &[[Bytes; 5]], index: usize) -> Vec<[Bytes; 5]> {
+fn tampered(blocks: &[[Bytes; 6]], index: usize) -> Vec<[Bytes; 6]> {
     let flip = |b: &Bytes| {
         let mut m = BytesMut::from(&b[..]);
         let last = m.len() - 1;
@@ -50,7 +50,7 @@ fn tampered(blocks: &[[Bytes; 5]], index: usize) -> Vec<[Bytes; 5]> {
         .collect()
 }
 
-async fn honest_server(blocks: &[[Bytes; 5]]) -> Node {
+async fn honest_server(blocks: &[[Bytes; 6]]) -> Node {
     serving(source(blocks), Recorder::new(), SyncServerConfig::default())
         .await
         .0
@@ -161,7 +161,7 @@ async fn run_follows_a_moving_target_until_cancelled() {
 
 /// A relay that answers every request correctly, then appends one more item (after `Fin`
 /// when `after_fin`, else before it).
-async fn overflowing_server(blocks: Vec<[Bytes; 5]>, after_fin: bool) -> Node {
+async fn overflowing_server(blocks: Vec<[Bytes; 6]>, after_fin: bool) -> Node {
     use futures::StreamExt;
     use wharf::chain::Component;
     use wharf::sync::proto::{FinReason, SyncRequest};

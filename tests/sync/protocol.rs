@@ -301,3 +301,47 @@ async fn the_head_protocol_answers_the_newest_header_or_nothing() {
         "a fourth head request beyond the burst of 3 is refused: {limited:?}"
     );
 }
+
+/// The classes protocol sends a class once per stream, however many blocks list it; each block's
+/// bundle comes back whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_class_shared_by_two_blocks_crosses_the_stream_once() {
+    use wharf::chain::classes::encode_bundle;
+    use wharf::chain::ClassEntry;
+    let class = ClassEntry {
+        hash: [7; 32],
+        definition: Bytes::from(vec![b'x'; 1000]),
+    };
+    let bundle = encode_bundle(&[class]);
+    let mut blocks = chain(2, 16);
+    for parts in &mut blocks {
+        parts[5] = bundle.clone();
+    }
+    let (server, registry) = serving(
+        source(&blocks),
+        Recorder::new(),
+        SyncServerConfig::default(),
+    )
+    .await;
+    let mut client = Node::spawn(&[&server]).await.unwrap();
+    let cfg = FetchConfig::default();
+    let got = fetch(
+        &mut client.control,
+        server.peer,
+        NETWORK,
+        Component::Classes,
+        0,
+        2,
+        1,
+        &cfg,
+    )
+    .await
+    .unwrap();
+    assert_eq!(got, vec![(0, bundle.clone()), (1, bundle)]);
+    let text = exposition(&registry);
+    let once = r#"wharf_bytes_served_total{component="classes"} 1064"#;
+    assert!(
+        text.contains(once),
+        "the definition once, two 32-byte lists: {text}"
+    );
+}

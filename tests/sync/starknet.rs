@@ -1,5 +1,7 @@
-//! Real Sepolia blocks (the Starknet fixtures) served from a redb store and synced over P2P with
-//! the Starknet adapter, despite a relay serving a tampered transaction, event and state diff.
+//! Real Sepolia blocks (the Starknet fixtures) with their classes served from a redb store and
+//! synced over P2P with the Starknet adapter, despite a relay serving a tampered transaction,
+//! event, state diff, receipt link or class. Blocks 0-6: block 7 declares ten classes, most of
+//! them in no public test data.
 
 use std::sync::Arc;
 
@@ -7,6 +9,7 @@ use prometheus_client::registry::Registry;
 use serde_json::json;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
+use wharf::chain::classes::{decode_bundle, encode_bundle};
 use wharf::chain::starknet::StarknetAdapter;
 use wharf::chain::{Block, ChainAdapter};
 use wharf::store::{BlockStore, StoreMetrics};
@@ -16,9 +19,12 @@ use wharf::sync::{
 };
 
 use crate::fixtures::{deadline, Recorder};
-use crate::mock::{fixture, public_key, Answers};
+use crate::mock::{fixture, public_key, with_classes, Answers};
 use crate::net::Node;
 use crate::{serving, NETWORK};
+
+/// The last block synced.
+const TOP: u64 = 6;
 
 fn adapter() -> Arc<StarknetAdapter> {
     let key = starknet_crypto::Felt::from_hex(&public_key("sepolia")).unwrap();
@@ -36,11 +42,12 @@ fn to_block(adapter: &StarknetAdapter, a: &Answers) -> Block {
         .unwrap()
 }
 
-/// Blocks 0..=7 of Sepolia, verified one after the other as a feeder would.
+/// Blocks 0..=6 of Sepolia with their classes, verified one after the other as a feeder would.
 fn sepolia(adapter: &StarknetAdapter) -> Vec<Block> {
     let mut blocks: Vec<Block> = Vec::new();
-    for n in 0..=7 {
+    for n in 0..=TOP {
         let block = to_block(adapter, &fixture("sepolia", n));
+        let block = with_classes(adapter, "sepolia", block);
         let parent = blocks.last().map(|b| &b.header);
         adapter
             .verify_block(&block, parent)
@@ -62,7 +69,7 @@ fn tampered(adapter: &StarknetAdapter, n: u64) -> (usize, Block) {
             a.block["transaction_receipts"][0]["events"][0]["data"][0] = json!("0x99");
             2
         }
-        7 => {
+        3 => {
             // before 0.13.2 no commitment covers receipts: only the link to the transactions
             let other = a.block["transactions"][1]["transaction_hash"].clone();
             a.block["transaction_receipts"][0]["transaction_hash"] = other;
@@ -80,7 +87,7 @@ fn tampered(adapter: &StarknetAdapter, n: u64) -> (usize, Block) {
 }
 
 /// A relay serving the honest blocks except those in `which`: a changed transaction (block 4),
-/// event (block 5), storage value (block 0) or a receipt naming the wrong transaction (block 7).
+/// event (block 5), storage value (block 0) or a receipt naming the wrong transaction (block 3).
 fn tampering_source(
     adapter: &StarknetAdapter,
     blocks: &[Block],
@@ -99,7 +106,7 @@ fn tampering_source(
         }
         let [t, r, e, s] = bodies;
         let header = adapter.encode_header(&b.header).into();
-        source.insert(b.header.number, [header, t, r, e, s]);
+        source.insert(b.header.number, [header, t, r, e, s, b.classes.clone()]);
     }
     Arc::new(source)
 }
@@ -111,7 +118,7 @@ fn open_store(dir: &tempfile::TempDir, adapter: Arc<dyn ChainAdapter>) -> BlockS
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn syncs_sepolia_blocks_over_p2p_despite_a_tampering_relay() {
-    sync_despite(&[0, 4, 5, 7], true).await;
+    sync_despite(&[0, 4, 5, 3], true).await;
 }
 
 /// Before 0.13.2 only the whole-block link check catches a receipt of another transaction (the
@@ -119,10 +126,63 @@ async fn syncs_sepolia_blocks_over_p2p_despite_a_tampering_relay() {
 /// check, as the stored chain then differs, or without the request, as no report names it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receipt_linked_to_the_wrong_transaction_is_caught_by_the_link_check() {
-    sync_despite(&[7], false).await;
+    sync_despite(&[3], false).await;
+}
+
+/// A relay serving block `n` with one of its classes changed by one character of its ABI (the
+/// definition still parses; its hash no longer matches), or, when `omit`, without its classes.
+fn class_tampering_source(blocks: &[Block], n: usize, omit: bool) -> Arc<MemorySource> {
+    let source = MemorySource::default();
+    for b in blocks {
+        let mut classes = b.classes.clone();
+        if b.header.number == n as u64 && omit {
+            classes = bytes::Bytes::new();
+        } else if b.header.number == n as u64 {
+            let mut entries = decode_bundle(&classes).unwrap();
+            let text = String::from_utf8(entries[0].definition.to_vec()).unwrap();
+            let changed = text.replacen("\"name\"", "\"nAme\"", 1);
+            assert_ne!(text, changed, "the class has an ABI entry name to change");
+            entries[0].definition = changed.into_bytes().into();
+            classes = encode_bundle(&entries);
+        }
+        let [t, r, e, s] = b.bodies.clone();
+        let header = starknet_header_bytes(b);
+        source.insert(b.header.number, [header, t, r, e, s, classes]);
+    }
+    Arc::new(source)
+}
+
+fn starknet_header_bytes(b: &Block) -> bytes::Bytes {
+    adapter().encode_header(&b.header).into()
+}
+
+/// A relay serving a class whose hash does not match is blamed (`class_hash_mismatch`) and the
+/// class is fetched from the honest relay: the synced store holds the real definitions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_serving_a_tampered_class_is_blamed_and_the_class_fetched_elsewhere() {
+    let blocks = sepolia(&adapter());
+    sync_from(|_, _| class_tampering_source(&blocks, 1, false), true).await;
+}
+
+/// A relay leaving out a class the block declares is blamed (`class_list_mismatch`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_leaving_out_a_declared_class_is_blamed() {
+    let blocks = sepolia(&adapter());
+    sync_from(|_, _| class_tampering_source(&blocks, 2, true), true).await;
 }
 
 async fn sync_despite(which: &[u64], bad_first: bool) {
+    sync_from(
+        |starknet, blocks| tampering_source(starknet, blocks, which),
+        bad_first,
+    )
+    .await;
+}
+
+async fn sync_from(
+    bad_source: impl FnOnce(&StarknetAdapter, &[Block]) -> Arc<MemorySource>,
+    bad_first: bool,
+) {
     let starknet = adapter();
     let dyn_adapter: Arc<dyn ChainAdapter> = starknet.clone();
     let blocks = sepolia(&starknet);
@@ -136,7 +196,7 @@ async fn sync_despite(which: &[u64], bad_first: bool) {
     )
     .await
     .0;
-    let bad_source = tampering_source(&starknet, &blocks, which);
+    let bad_source = bad_source(&starknet, &blocks);
     let bad = serving(bad_source, Recorder::new(), SyncServerConfig::default())
         .await
         .0;
@@ -162,16 +222,88 @@ async fn sync_despite(which: &[u64], bad_first: bool) {
     let (_tx, peers) = watch::channel(order);
     let synced = tokio::time::timeout(
         deadline(),
-        pipeline.sync_to(7, &peers, &CancellationToken::new()),
+        pipeline.sync_to(TOP, &peers, &CancellationToken::new()),
     )
     .await;
-    assert_eq!(synced.expect("sync within the deadline").unwrap(), 7);
-    for n in 0..=7 {
+    assert_eq!(synced.expect("sync within the deadline").unwrap(), TOP);
+    for n in 0..=TOP {
         assert_eq!(
             target.block(n).unwrap(),
             source.block(n).unwrap(),
             "block {n}"
         );
     }
+    for block in &blocks {
+        for class in decode_bundle(&block.classes).unwrap() {
+            let stored = target.class(&class.hash).unwrap();
+            assert_eq!(stored, Some(class.definition), "class byte for byte");
+        }
+    }
     recorder.wait_for(bad.peer, PeerReport::InvalidData).await;
+}
+
+/// A Sierra class (`0x1a736d6…`, declared by Sepolia block 7) through the classes wire and the
+/// sync verifier: it arrives byte for byte and verifies; with one ABI character changed it is
+/// refused as `class_hash_mismatch`.
+#[tokio::test]
+async fn a_sierra_class_crosses_the_classes_wire_and_the_verifier() {
+    use wharf::chain::classes::parse_class_hash;
+    use wharf::chain::{ClassEntry, Component};
+    use wharf::sync::classes::{write_items, ClassReader};
+    use wharf::sync::pipeline::BlockVerifier;
+    use wharf::sync::proto::{sync_response::Message, SyncResponse};
+    use wharf::sync::{wire, CheckedHeader};
+    let name = "0x1a736d6ed154502257f02b1ccdf4d9d1089f80811cd6acad48e6b6a9d1f2003";
+    let definition = crate::mock::class_fixtures("sepolia").remove(name).unwrap();
+    let entry = ClassEntry {
+        hash: parse_class_hash(name).unwrap(),
+        definition: definition.clone().into(),
+    };
+    let bundle = encode_bundle(std::slice::from_ref(&entry));
+    let metrics = SyncMetrics::register(&mut Registry::default());
+    let t = std::time::Duration::from_secs(5);
+    let mut out = futures::io::Cursor::new(Vec::new());
+    let items = vec![(7, bundle.clone())];
+    assert_eq!(
+        write_items(&mut out, items, 1, 16 << 20, t, &metrics)
+            .await
+            .unwrap(),
+        1
+    );
+    let mut input = futures::io::Cursor::new(out.into_inner());
+    let mut reader = ClassReader::new(16 << 20);
+    let mut got = None;
+    while let Some(msg) = wire::read_message::<SyncResponse, _>(&mut input, 16 << 20, t)
+        .await
+        .unwrap()
+    {
+        match msg.message.unwrap() {
+            Message::Class(class) => reader.on_class(class).unwrap(),
+            Message::Item(item) => got = Some(reader.on_item(&item.data).unwrap()),
+            Message::Fin(_) => unreachable!("write_items sends no Fin"),
+        }
+    }
+    assert_eq!(got, Some(bundle.clone()), "byte for byte");
+
+    let starknet = adapter();
+    let block = &sepolia(&starknet)[0];
+    let header = CheckedHeader {
+        header: block.header.clone(),
+        hash: starknet.block_hash(&block.header),
+    };
+    let verifier = ChainVerifier(starknet.clone());
+    verifier
+        .verify_body(&header, Component::Classes, &bundle)
+        .unwrap();
+    let text = String::from_utf8(definition).unwrap();
+    let changed = text.replacen("\"name\\\"", "\"nAme\\\"", 1);
+    assert_ne!(text, changed, "the Sierra ABI string has a name to change");
+    let tampered = encode_bundle(&[ClassEntry {
+        definition: changed.into_bytes().into(),
+        ..entry
+    }]);
+    let err = verifier
+        .verify_body(&header, Component::Classes, &tampered)
+        .unwrap_err();
+    assert_eq!(err.reason(), "class_hash_mismatch", "{err}");
 }

@@ -3,6 +3,7 @@
 mod audit;
 mod bans;
 mod chain;
+mod classes;
 mod events;
 mod health;
 mod node;
@@ -30,6 +31,11 @@ pub fn read() -> RouteTable {
         .add("GET", "/api/v1/events", get(events::stream))
         .add("GET", "/api/v1/chain", get(chain::get_chain))
         .add("GET", "/api/v1/blocks/{number}", get(chain::get_block))
+        .add(
+            "GET",
+            "/api/v1/classes/{class_hash}",
+            get(classes::get_class),
+        )
         .add("GET", "/api/v1/bans", get(bans::list))
         .add("GET", "/api/v1/bans/{id}", get(bans::get_one))
         .add("GET", "/api/v1/scores", get(scores::list))

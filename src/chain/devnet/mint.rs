@@ -73,7 +73,11 @@ impl DevnetMinter {
         };
         self.sign(&mut header);
         let bodies = items.each_ref().map(|i| encode_items(i));
-        Block { header, bodies }
+        Block {
+            header,
+            bodies,
+            classes: Bytes::new(),
+        }
     }
 
     /// (Re)signs `header` over its current block hash.

@@ -313,6 +313,7 @@ pub fn block_from_gateway(
         block: Block {
             header: header.to_header()?,
             bodies,
+            classes: Bytes::new(),
         },
         stated_hash: b.block_hash.map(|h| h.0),
         commitments_stated: tx_stated.is_some(),

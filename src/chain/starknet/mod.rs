@@ -29,6 +29,10 @@
 //! - **State diffs**: the `state_diff` object of `get_state_update`; its item count is
 //!   `state_diff_length` (storage entries + nonces + deployed + replaced + declared +
 //!   old declared classes).
+//! - **Classes**: a class bundle ([`crate::chain::classes`]) of the `get_class_by_hash`
+//!   answers, byte for byte, for the classes the block brings (`block_classes` has the rule:
+//!   declared classes, and deployed ones nobody brought before); each class hash is recomputed
+//!   by [`class::verify_class`].
 //!
 //! # What is verified, per protocol version
 //!
@@ -62,9 +66,14 @@
 //!   `wharf_starknet_unverifiable_total`; 0.7.0–0.8.2 blocks whose stated sequencer address
 //!   does not give their hash are mapped with the fallback address that does (the header
 //!   carries the address the hash used).
+//! - **Contract classes** are verified apart from blocks: [`class::verify_class`] recomputes a
+//!   `get_class_by_hash` definition's class hash (Sierra or Cairo 0) and compares it with the
+//!   hash the state diff names (`class_hash_mismatch`).
 
+mod block_classes;
 mod block_hash;
 mod bodies;
+pub mod class;
 mod commitment;
 pub mod era;
 mod felt;
@@ -91,7 +100,8 @@ pub use header::{GasPrice, L1DaMode, StarknetHeader};
 pub use version::Version;
 
 use super::{
-    body_index, Block, BlockHash, ChainAdapter, Component, Header, VerifyError, BODY_COMPONENTS,
+    body_index, Block, BlockHash, ChainAdapter, ClassHash, ClassNeeds, Component, Header,
+    VerifyError, BODY_COMPONENTS,
 };
 
 /// Starknet rules for one chain (chain id) with the pinned sequencer public key.
@@ -255,10 +265,10 @@ impl StarknetAdapter {
                 bodies::state_diff(h, v, body)?;
                 bodies::Checked::default()
             }
-            Component::Headers => {
+            Component::Headers | Component::Classes => {
                 return Err(VerifyError::malformed(
                     "body",
-                    "headers is not a body component",
+                    "headers and classes are not body components",
                 ))
             }
         };
@@ -282,7 +292,7 @@ impl StarknetAdapter {
                 let bound = v.is_poseidon() || h.signed_state_diff_commitment.is_some();
                 (!bound).then_some("state_diff")
             }
-            Component::Headers => None,
+            Component::Headers | Component::Classes => None,
         };
         if let Some(what) = what {
             self.unverifiable.add(what, 1);
@@ -336,6 +346,17 @@ impl ChainAdapter for StarknetAdapter {
     ) -> Result<(), VerifyError> {
         let (h, v) = self.starknet_header(header)?;
         self.body(&h, v, component, body).map(drop)
+    }
+
+    /// The state diff's declared classes, and its deployed contracts' classes (see
+    /// `block_classes` for the rule).
+    fn class_needs(&self, bodies: &[bytes::Bytes; 4]) -> Result<ClassNeeds, VerifyError> {
+        block_classes::class_needs(&bodies[3])
+    }
+
+    /// Recomputes the class hash from the definition (`class::verify_class`).
+    fn verify_class(&self, hash: &ClassHash, definition: &[u8]) -> Result<(), VerifyError> {
+        class::verify_class(Felt::from_bytes_be(hash), definition).map(drop)
     }
 
     /// Receipts and events entries list the block's transaction hashes, in order. Cheap

@@ -99,6 +99,15 @@ fn by_first(pair: &(Felt, Felt)) -> [u8; 32] {
 }
 
 impl StateDiff {
+    /// The class hashes the diff declares (Sierra `declared_classes`, then Cairo 0
+    /// `old_declared_contracts`) and those its `deployed_contracts` use, in the gateway's order.
+    pub fn class_hashes(&self) -> (Vec<Felt>, Vec<Felt>) {
+        let sierra = self.declared_classes.iter().map(|c| c.class_hash.0);
+        let cairo0 = self.old_declared_contracts.iter().map(|f| f.0);
+        let deployed = self.deployed_contracts.iter().map(|c| c.class_hash.0);
+        (sierra.chain(cairo0).collect(), deployed.collect())
+    }
+
     /// Sorts every part by felt value; `Err` on duplicates (the sequencer never emits any).
     pub fn normalize(self) -> Result<SortedDiff, String> {
         let pairs = |v: Vec<AddressClass>| v.into_iter().map(|e| (e.address.0, e.class_hash.0));

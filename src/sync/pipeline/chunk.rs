@@ -1,4 +1,4 @@
-//! Stage 2: a chunk of up to `chunk_size` blocks being assembled from its five components.
+//! Stage 2: a chunk of up to `chunk_size` blocks being assembled from its six components.
 
 use std::time::Instant;
 
@@ -48,7 +48,7 @@ pub struct Chunk<H> {
     /// Number of blocks.
     pub len: u64,
     /// One slot per component, in `Component::ALL` order.
-    pub slots: [Slot; 5],
+    pub slots: [Slot; 6],
     /// Current stage.
     pub phase: Phase<H>,
 }
@@ -79,8 +79,8 @@ impl<H> Chunk<H> {
         self.slots.iter().filter_map(|s| s.peer).collect()
     }
 
-    /// Takes all five components' data out for verification.
-    pub fn take_parts(&mut self) -> [Vec<Bytes>; 5] {
+    /// Takes all six components' data out for verification.
+    pub fn take_parts(&mut self) -> [Vec<Bytes>; 6] {
         self.phase = Phase::Verifying;
         self.slots
             .each_mut()
@@ -88,7 +88,7 @@ impl<H> Chunk<H> {
     }
 
     /// Puts parts back after a failed verification, dropping the blamed component's data.
-    pub fn restore(&mut self, parts: [Vec<Bytes>; 5], blamed: Component) {
+    pub fn restore(&mut self, parts: [Vec<Bytes>; 6], blamed: Component) {
         self.phase = Phase::Assembling;
         for (slot, data) in self.slots.iter_mut().zip(parts) {
             slot.data = Some(data);
@@ -102,7 +102,7 @@ impl<H> Chunk<H> {
 
     /// Turns verified blocks back into parts (a later check failed) and blames `blamed`.
     pub fn unverify(&mut self, blocks: Vec<VerifiedBlock<H>>, blamed: Component) {
-        let mut parts: [Vec<Bytes>; 5] = Default::default();
+        let mut parts: [Vec<Bytes>; 6] = Default::default();
         for block in blocks {
             for (part, bytes) in parts.iter_mut().zip(block.parts) {
                 part.push(bytes);

@@ -70,7 +70,7 @@ pub trait BlockVerifier: Send + Sync + 'static {
     fn verify_links(
         &self,
         header: &Self::Header,
-        parts: &[Bytes; 5],
+        parts: &[Bytes; 6],
     ) -> Result<(), (Component, Self::Error)> {
         let _ = (header, parts);
         Ok(())
@@ -87,7 +87,7 @@ pub struct VerifiedBlock<H> {
     /// Decoded header.
     pub header: H,
     /// Raw bytes of every component as received (index = position in `Component::ALL`).
-    pub parts: [Bytes; 5],
+    pub parts: [Bytes; 6],
 }
 
 /// Where verified blocks go (stage 5). The block store implements it.

@@ -22,8 +22,8 @@ pub struct Blame {
 pub struct Rejected {
     /// The component and block at fault.
     pub blame: Blame,
-    /// All five components' data, as received.
-    pub parts: [Vec<Bytes>; 5],
+    /// All six components' data, as received.
+    pub parts: [Vec<Bytes>; 6],
 }
 
 /// Outcome of verifying a chunk: its blocks, or why not.
@@ -34,7 +34,7 @@ pub type Verified<H> = Result<Vec<VerifiedBlock<H>>, Box<Rejected>>;
 pub fn verify_chunk<V: BlockVerifier>(
     verifier: &V,
     start: BlockNumber,
-    parts: [Vec<Bytes>; 5],
+    parts: [Vec<Bytes>; 6],
 ) -> Verified<V::Header> {
     let headers = match verify_headers(verifier, start, &parts[0]) {
         Ok(headers) => headers,
@@ -82,7 +82,7 @@ fn verify_bodies<V: BlockVerifier>(
     verifier: &V,
     start: BlockNumber,
     headers: &[V::Header],
-    parts: &[Vec<Bytes>; 5],
+    parts: &[Vec<Bytes>; 6],
 ) -> Result<(), Blame> {
     for (component, bodies) in Component::ALL.into_iter().zip(parts).skip(1) {
         for ((number, header), body) in (start..).zip(headers).zip(bodies) {
@@ -103,7 +103,7 @@ fn verify_links<V: BlockVerifier>(
     verifier: &V,
     start: BlockNumber,
     headers: &[V::Header],
-    parts: &[Vec<Bytes>; 5],
+    parts: &[Vec<Bytes>; 6],
 ) -> Result<(), Blame> {
     for (i, (number, header)) in (start..).zip(headers).enumerate() {
         let block = parts
@@ -125,7 +125,7 @@ fn assemble<V: BlockVerifier>(
     verifier: &V,
     start: BlockNumber,
     headers: Vec<V::Header>,
-    parts: [Vec<Bytes>; 5],
+    parts: [Vec<Bytes>; 6],
 ) -> Vec<VerifiedBlock<V::Header>> {
     let mut columns = parts.map(Vec::into_iter);
     let mut blocks = Vec::with_capacity(headers.len());
