@@ -8,12 +8,16 @@ mod bans;
 mod common;
 #[path = "control/fleet.rs"]
 mod fleet;
+#[path = "control/hygiene.rs"]
+mod hygiene;
 #[path = "common/mod.rs"]
 mod node;
 #[path = "control/scores.rs"]
 mod scores;
 #[path = "control/swarm.rs"]
 mod swarm;
+#[path = "control/sybil.rs"]
+mod sybil;
 #[path = "control/types.rs"]
 mod types;
 
@@ -50,4 +54,8 @@ both_stores!(
     swarm::existing_connection_closed_within_a_second,
     swarm::banned_refused_before_handshake_until_expiry,
     swarm::peer_id_ban_refuses_the_peer,
+    sybil::fifty_fresh_peer_ids_from_one_ip_end_in_one_ip_ban,
+    hygiene::neutral_scores_and_old_bans_are_collected,
+    hygiene::pending_auto_bans_are_removable_and_never_lost,
+    hygiene::refused_streams_alone_never_ban,
 );

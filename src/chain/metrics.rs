@@ -128,11 +128,13 @@ const VERIFY_REASONS: [&str; 9] = [
 ];
 
 /// Every `kind` of `wharf_gateway_errors_total`.
-const GATEWAY_ERROR_KINDS: [&str; 6] = [
+const GATEWAY_ERROR_KINDS: [&str; 8] = [
     "connect",
     "timeout",
     "status",
     "rate_limited",
     "body",
     "garbage",
+    "too_large",
+    "redirect",
 ];
