@@ -236,7 +236,7 @@ impl Control {
             .op("clear_bans", self.inner.store.clear_bans())
             .await?;
         let mut events = self.inner.index.replace_all(Vec::new(), Utc::now(), seen);
-        let pending: Vec<i64> = self.inner.lock_pending().iter().copied().collect();
+        let pending = self.inner.index.provisional_ids();
         let cancelled: Vec<Ban> = pending
             .into_iter()
             .filter_map(|id| self.inner.cancel_pending(id))
@@ -359,11 +359,10 @@ impl Inner {
         self.tracker.spawn(task);
     }
 
-    /// Cancels pending ban `id`: no longer enforced, never written.
+    /// Cancels provisional ban `id`: no longer enforced, never written (if still pending).
     pub(super) fn cancel_pending(&self, id: i64) -> Option<Ban> {
-        let was_pending = self.lock_pending().remove(&id);
-        let ban = self.index.remove(id);
-        was_pending.then_some(ban).flatten()
+        self.lock_pending().remove(&id);
+        self.index.remove(id)
     }
 
     /// What the local cache holds: the active bans and every score.
