@@ -204,3 +204,51 @@ pub(crate) fn now_millis() -> Deadline {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(i: u32) -> BanTarget {
+        BanTarget::Ip(IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i)))
+    }
+
+    /// Time of 1,000 changes, each made while the previous version is still published (as the
+    /// writer does), on a snapshot of `existing` IP bans.
+    fn time_changes(existing: u32) -> std::time::Duration {
+        let mut snap = Snapshot::default();
+        for i in 0..existing {
+            snap.set(&ip(i), Some(PERMANENT));
+        }
+        let start = std::time::Instant::now();
+        for i in 0..1_000 {
+            let published = snap.clone();
+            snap.set(&ip(existing + i), Some(PERMANENT));
+            drop(published);
+        }
+        start.elapsed()
+    }
+
+    /// A change must not copy the table it shares with the published snapshot: with a copy per
+    /// change, changes at 100,000 bans cost ~190x more than at 2,000 (measured: 410 ms against
+    /// 2.1 ms); with persistent tables ~4x (42 ms against 12 ms).
+    #[test]
+    fn a_change_does_not_copy_every_ban() {
+        let small = time_changes(2_000);
+        let large = time_changes(100_000);
+        assert!(
+            large < small * 20 + std::time::Duration::from_millis(10),
+            "1,000 changes at 100k bans took {large:?}, at 2k {small:?}"
+        );
+        let mut snap = Snapshot::default();
+        snap.set(&ip(1), Some(PERMANENT));
+        let published = snap.clone();
+        snap.set(&ip(1), None);
+        let now = &mut Lazy::new(|| 0);
+        assert!(
+            published.ip_banned("10.0.0.1".parse().unwrap(), now),
+            "readers unaffected"
+        );
+        assert!(!snap.ip_banned("10.0.0.1".parse().unwrap(), now));
+    }
+}
