@@ -12,6 +12,7 @@ use libp2p::{PeerId, Stream};
 use libp2p_stream::{Control, OpenStreamError};
 
 use crate::chain::{BlockNumber, Component};
+use crate::sync::budget::Held;
 use crate::sync::config::FetchConfig;
 use crate::sync::metrics::Outcome;
 use crate::sync::proto::{
@@ -63,6 +64,12 @@ pub enum FetchError {
     /// The server refused the request (limits, busy, bad request); nothing was sent.
     #[error("refused by server: {0:?}")]
     Refused(FinReason),
+    /// The response's items add up to more than `max_response_bytes`.
+    #[error("response over {0} bytes (sync.client.max_response_bytes)")]
+    TooLarge(usize),
+    /// The shared byte budget had no room left for this response (retried later).
+    #[error(transparent)]
+    Budget(#[from] crate::sync::budget::Exhausted),
 }
 
 impl FetchError {
@@ -72,7 +79,9 @@ impl FetchError {
             FetchError::Wire(WireError::Truncated | WireError::Decode(_)) => {
                 Some(PeerReport::Malformed)
             }
-            FetchError::Wire(WireError::Oversized { .. }) => Some(PeerReport::Oversized),
+            FetchError::Wire(WireError::Oversized { .. }) | FetchError::TooLarge(_) => {
+                Some(PeerReport::Oversized)
+            }
             FetchError::Wire(WireError::Timeout(_)) | FetchError::Timeout(_) => {
                 Some(PeerReport::Timeout)
             }
@@ -84,7 +93,8 @@ impl FetchError {
             FetchError::Open(_)
             | FetchError::NoResponse
             | FetchError::Wire(WireError::Io(_))
-            | FetchError::Refused(_) => None,
+            | FetchError::Refused(_)
+            | FetchError::Budget(_) => None,
         }
     }
 
@@ -186,11 +196,20 @@ async fn read_items(
     cfg: &FetchConfig,
 ) -> Result<Vec<(BlockNumber, Bytes)>, FetchError> {
     let mut items = Vec::with_capacity(range.limit.min(1024) as usize);
+    let (mut held, mut total) = (Held::default(), 0usize);
     loop {
         let msg: Option<SyncResponse> =
             wire::read_message(io, cfg.max_message_size, cfg.idle_timeout).await?;
         match msg.and_then(|m| m.message) {
-            Some(Body::Item(item)) => push_item(&mut items, item, range)?,
+            Some(Body::Item(item)) => {
+                total = total.saturating_add(item.data.len());
+                if total > cfg.max_response_bytes {
+                    return Err(FetchError::TooLarge(cfg.max_response_bytes));
+                }
+                let budget = cfg.max_bytes_in_flight;
+                cfg.budget.take(budget, item.data.len(), &mut held).await?;
+                push_item(&mut items, item, range)?
+            }
             Some(Body::Fin(fin)) => return check_fin(items, &fin, range),
             None if items.is_empty() => return Err(FetchError::NoResponse),
             None => return Err(FetchError::MissingFin),

@@ -5,6 +5,7 @@
 //! `proto/wharf/sync/v1/sync.proto` and the exchange is documented in `proto/README.md`.
 
 pub mod bridge;
+pub mod budget;
 pub mod client;
 pub mod config;
 pub mod head;
