@@ -8,7 +8,8 @@ use libp2p::identity::Keypair;
 use tracing_subscriber::EnvFilter;
 use wharf::api::Keyring;
 use wharf::cli::{
-    BenchCommand, BenchSyncArgs, Cli, Command, GatewayArgs, HealthcheckArgs, RunArgs, TokenArgs,
+    BenchCommand, BenchSyncArgs, Cli, Command, GatewayArgs, HealthcheckArgs, RollbackArgs, RunArgs,
+    StoreCommand, TokenArgs,
 };
 use wharf::p2p::{identity, psk};
 use wharf::{App, Config};
@@ -32,6 +33,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Gateway(args) => gateway(args).await,
         Command::Devnet(args) => devnet(*args).await,
         Command::Bench(BenchCommand::Sync(args)) => bench_sync(args).await,
+        Command::Store(StoreCommand::Rollback(args)) => rollback(args),
     }
 }
 
@@ -93,6 +95,16 @@ fn token(args: TokenArgs) -> anyhow::Result<()> {
     let ring = Keyring::from_config(&config.api)?;
     let token = ring.mint(args.kid.as_deref(), &args.sub, &args.scope, args.ttl)?;
     println!("{token}");
+    Ok(())
+}
+
+fn rollback(args: RollbackArgs) -> anyhow::Result<()> {
+    let done = wharf::store::rollback(&args.data_dir, args.to)
+        .with_context(|| format!("rolling {} back", args.data_dir.display()))?;
+    println!(
+        "block store rolled back from {} to {} (hash {})",
+        done.from, done.to, done.hash
+    );
     Ok(())
 }
 

@@ -16,13 +16,13 @@ use crate::chain::{Block, BlockHash, BlockNumber, ChainAdapter, Component, Heade
 /// File name of the store inside the data directory.
 pub const BLOCKS_FILE: &str = "blocks.redb";
 
-const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
-const HASHES: TableDefinition<u64, &[u8]> = TableDefinition::new("hashes");
-const HEAD_KEY: &str = "head";
+pub(super) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+pub(super) const HASHES: TableDefinition<u64, &[u8]> = TableDefinition::new("hashes");
+pub(super) const HEAD_KEY: &str = "head";
 const STORE: &str = "blocks";
 
 /// Table of one component (`headers` holds header bytes with signature).
-fn table(component: Component) -> TableDefinition<'static, u64, &'static [u8]> {
+pub(super) fn table(component: Component) -> TableDefinition<'static, u64, &'static [u8]> {
     TableDefinition::new(component.name())
 }
 

@@ -10,7 +10,9 @@
 mod blocks;
 mod error;
 mod metrics;
+mod rollback;
 
 pub use blocks::{BlockStore, Head, RawBlock, BLOCKS_FILE};
 pub use error::StoreError;
 pub use metrics::StoreMetrics;
+pub use rollback::{rollback, RolledBack};
