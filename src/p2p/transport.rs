@@ -30,6 +30,7 @@ pub enum TransportError {
 pub fn build(
     key: &Keypair,
     psk: Option<PreSharedKey>,
+    policy: std::sync::Arc<dyn super::AccessPolicy>,
     registry: &mut Registry,
 ) -> Result<Boxed<(PeerId, StreamMuxerBox)>, TransportError> {
     let tcp = tcp_transport(key, psk)?;
@@ -45,7 +46,9 @@ pub fn build(
                 .boxed()
         }
     };
-    let resolved = dns::tokio::Transport::system(base)?;
+    // under DNS, so IP bans apply to the addresses `/dns` names resolve to
+    let gated = super::gated_transport::GatedDial::new(base, policy);
+    let resolved = dns::tokio::Transport::system(gated)?;
     let metered = libp2p::metrics::BandwidthTransport::new(resolved, registry)
         .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer)));
     Ok(metered.boxed())
