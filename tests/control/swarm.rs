@@ -129,13 +129,7 @@ pub async fn peer_id_ban_refuses_the_peer(b: Backend) {
 pub async fn outbound_dns_dial_to_a_banned_ip_is_refused(b: Backend) {
     let Some(env) = Env::new(b).await else { return };
     let (relay, client, _dir) = pair(&env).await;
-    let port = client.listen_addrs[0]
-        .iter()
-        .find_map(|p| match p {
-            libp2p::multiaddr::Protocol::Tcp(port) => Some(port),
-            _ => None,
-        })
-        .unwrap();
+    let port = crate::node::tcp_port(&client);
     let dns: libp2p::Multiaddr = format!("/dns4/localhost/tcp/{port}/p2p/{}", client.peer_id())
         .parse()
         .unwrap();
@@ -148,7 +142,11 @@ pub async fn outbound_dns_dial_to_a_banned_ip_is_refused(b: Backend) {
     assert!(err.to_string().contains("banned"), "{err}");
     assert!(client.p2p.peer(relay.peer_id()).await.unwrap().is_none());
     relay.control.remove_ban(banned.id).await.unwrap();
-    relay.p2p.dial(dns).await.expect("the same name dials once unbanned");
+    relay
+        .p2p
+        .dial(dns)
+        .await
+        .expect("the same name dials once unbanned");
     client.shutdown().await;
     relay.shutdown().await;
     env.cleanup().await;
