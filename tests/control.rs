@@ -59,4 +59,5 @@ both_stores!(
     hygiene::neutral_scores_and_old_bans_are_collected,
     hygiene::pending_auto_bans_are_removable_and_never_lost,
     hygiene::refused_streams_alone_never_ban,
+    hygiene::gossip_bans_never_escalate_to_the_address,
 );

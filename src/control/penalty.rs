@@ -37,7 +37,10 @@ impl Control {
         });
         if let Some(reason) = applied.auto_ban {
             inner.metrics.auto_bans.get_or_create(&label).inc();
-            inner.auto_ban(peer, addr, applied.score, reason);
+            // gossipsub's score penalises IP colocation itself: peers sharing a NAT would
+            // escalate to a ban of their address, so gossip never escalates
+            let escalate = addr.filter(|_| !matches!(event, ScoreEvent::Gossip(_)));
+            inner.auto_ban(peer, addr, escalate, applied.score, reason);
         }
     }
 
@@ -139,7 +142,14 @@ impl Inner {
 
     /// Bans a peer that crossed the threshold, and its address or subnet when greylisting says
     /// so: enforced at once through provisional index entries, persisted by a retrying task.
-    fn auto_ban(self: &Arc<Self>, peer: PeerId, addr: Option<IpAddr>, score: f64, reason: String) {
+    fn auto_ban(
+        self: &Arc<Self>,
+        peer: PeerId,
+        addr: Option<IpAddr>,
+        escalate: Option<IpAddr>,
+        score: f64,
+        reason: String,
+    ) {
         tracing::warn!(%peer, addr = ?addr, score, %reason, "peer auto-banned");
         let _ = self.events.send(ControlEvent::AutoBanned {
             peer,
@@ -148,7 +158,7 @@ impl Inner {
             reason: reason.clone(),
         });
         let mut targets = vec![BanTarget::Peer(peer)];
-        if let Some(ip) = addr {
+        if let Some(ip) = escalate {
             let escalated = self.escalator.peer_banned(ip, Utc::now());
             for target in &escalated[..] {
                 tracing::warn!(%peer, %target, "automatic bans escalated to an address ban");

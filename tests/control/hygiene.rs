@@ -161,3 +161,30 @@ pub async fn refused_streams_alone_never_ban(b: Backend) {
     relay.stop().await;
     env.cleanup().await;
 }
+
+/// Gossipsub's own score punishes peers sharing an IP; its drops must never escalate to a ban of
+/// that IP (a NAT, a cloud egress), while other misbehaviour from the same IP does.
+pub async fn gossip_bans_never_escalate_to_the_address(b: Backend) {
+    let Some(env) = Env::new(b).await else { return };
+    let relay = env.start(&env.config()).await;
+    let c = &relay.control;
+    let nat: std::net::IpAddr = "198.51.100.44".parse().unwrap();
+    for _ in 0..10 {
+        c.penalise(PeerId::random(), Some(nat), ScoreEvent::Gossip(-500.0));
+    }
+    assert!(
+        !c.gatekeeper().is_ip_banned(nat),
+        "colocation is not an attack"
+    );
+    for _ in 0..3 {
+        let peer = PeerId::random();
+        c.penalise(peer, Some(nat), ScoreEvent::BadSignature);
+        c.penalise(peer, Some(nat), ScoreEvent::BadSignature);
+    }
+    assert!(
+        c.gatekeeper().is_ip_banned(nat),
+        "three forgers from one IP ban it"
+    );
+    relay.stop().await;
+    env.cleanup().await;
+}
