@@ -45,8 +45,10 @@ READ = (400, 401, 403, 429, 503)
 CLASS_HASH = {"name": "class_hash", "in": "path", "required": True,
               "description": "Contract class hash: 0x and 1 to 64 hex digits; anything else is a 400.",
               "schema": {"type": "string", "pattern": "^0[xX][0-9a-fA-F]{1,64}$"}}
-BAN_ID = {"name": "id", "in": "path", "required": True, "description": "Ban id.",
-          "schema": {"type": "integer", "minimum": 1, "maximum": 9223372036854775807}}
+BAN_ID = {"name": "id", "in": "path", "required": True,
+          "description": "Ban id; negative for an automatic ban not yet stored (it can be removed); 0 is a 400.",
+          "schema": {"type": "integer", "minimum": -9223372036854775807, "maximum": 9223372036854775807,
+                     "not": {"const": 0}}}
 
 paths = {
     "/healthz": {"get": op("Liveness", ref("Health"), (429,), secured=False, desc="The process is alive")},
@@ -65,7 +67,8 @@ paths = {
         "summary": "Live events", "operationId": "live_events", "security": [{"bearer": []}],
         "description": "Server-Sent Events. `event:` is the type (block_committed, peer_connected, "
                        "peer_disconnected, ban_added, ban_removed, ban_expired, peer_penalised, "
-                       "peer_auto_banned, or lagged when the client fell behind); `data:` is the Event JSON.",
+                       "peer_auto_banned, or lagged when the client fell behind); `data:` is the Event JSON. "
+                       "At most api.max_event_subscribers streams are open at once: one more gets 503.",
         "responses": {"200": {"description": "An endless event stream",
                               "content": {"text/event-stream": {"schema": {"type": "string"}}}},
                       **errors(*READ)}}},
@@ -185,7 +188,10 @@ schemas = {
                    "properties": {
         "at": {"type": "string", "format": "date-time"}, "subject": {"type": "string", "description": "Token sub."},
         "method": {"type": "string"}, "route": {"type": "string"}, "path": {"type": "string"},
-        "status": {"type": "integer"}, "client": {"type": "string", "description": "Client address."}}},
+        "status": {"type": "integer"}, "client": {"type": "string", "description": "Client address."},
+        "detail": {"type": "object", "description": "What the call did (absent when it failed).", "properties": {
+            "ban_id": {"type": "integer"}, "target": {"type": "string"}, "peer_id": {"type": "string"},
+            "removed": {"type": "integer", "minimum": 0}}}}},
     "AuditPage": {"type": "object", "required": ["items", "total", "offset", "limit"], "properties": {
         "items": {"type": "array", "items": ref("AuditEntry")}, "total": {"type": "integer", "minimum": 0},
         "offset": {"type": "integer", "minimum": 0}, "limit": {"type": "integer", "minimum": 1}}},

@@ -41,6 +41,28 @@ pub enum Command {
     /// `wharf starknet class-hash` recomputes class hashes.
     #[command(subcommand)]
     Starknet(starknet::StarknetCommand),
+    /// Block store maintenance (run with the relay stopped).
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+/// Block store maintenance.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Delete every block above `--to` and make it the head: the way out when the upstream
+    /// reorganised past this relay's head (the feeder re-fetches from `--to` + 1).
+    Rollback(RollbackArgs),
+}
+
+/// Flags of `wharf store rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The block to keep as the new head.
+    #[arg(long)]
+    pub to: u64,
+    /// The relay's data directory (holding `blocks.redb`).
+    #[arg(long = "data-dir", default_value = "./wharf-data")]
+    pub data_dir: PathBuf,
 }
 
 /// Benchmarks.

@@ -9,7 +9,8 @@ use tracing_subscriber::EnvFilter;
 use wharf::api::Keyring;
 use wharf::cli::starknet::StarknetCommand;
 use wharf::cli::{
-    BenchCommand, BenchSyncArgs, Cli, Command, GatewayArgs, HealthcheckArgs, RunArgs, TokenArgs,
+    BenchCommand, BenchSyncArgs, Cli, Command, GatewayArgs, HealthcheckArgs, RollbackArgs, RunArgs,
+    StoreCommand, TokenArgs,
 };
 use wharf::p2p::{identity, psk};
 use wharf::{App, Config};
@@ -42,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Starknet(StarknetCommand::ClassHash(args)) => {
             wharf::cli::starknet::class_hash(&args)
         }
+        Command::Store(StoreCommand::Rollback(args)) => rollback(args),
     }
 }
 
@@ -103,6 +105,16 @@ fn token(args: TokenArgs) -> anyhow::Result<()> {
     let ring = Keyring::from_config(&config.api)?;
     let token = ring.mint(args.kid.as_deref(), &args.sub, &args.scope, args.ttl)?;
     println!("{token}");
+    Ok(())
+}
+
+fn rollback(args: RollbackArgs) -> anyhow::Result<()> {
+    let done = wharf::store::rollback(&args.data_dir, args.to)
+        .with_context(|| format!("rolling {} back", args.data_dir.display()))?;
+    println!(
+        "block store rolled back from {} to {} (hash {})",
+        done.from, done.to, done.hash
+    );
     Ok(())
 }
 

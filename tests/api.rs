@@ -8,5 +8,7 @@ mod auth;
 mod control;
 #[path = "api/harness.rs"]
 mod harness;
+#[path = "api/limits.rs"]
+mod limits;
 #[path = "api/routes.rs"]
 mod routes;

@@ -17,3 +17,5 @@ mod helpers;
 mod store;
 #[path = "chain/surface.rs"]
 mod surface;
+#[path = "chain/upstream_limits.rs"]
+mod upstream_limits;

@@ -12,12 +12,16 @@ mod common;
 mod crash;
 #[path = "control/fleet.rs"]
 mod fleet;
+#[path = "control/hygiene.rs"]
+mod hygiene;
 #[path = "common/mod.rs"]
 mod node;
 #[path = "control/scores.rs"]
 mod scores;
 #[path = "control/swarm.rs"]
 mod swarm;
+#[path = "control/sybil.rs"]
+mod sybil;
 #[path = "control/types.rs"]
 mod types;
 
@@ -55,4 +59,10 @@ both_stores!(
     swarm::existing_connection_closed_within_a_second,
     swarm::banned_refused_before_handshake_until_expiry,
     swarm::peer_id_ban_refuses_the_peer,
+    swarm::outbound_dns_dial_to_a_banned_ip_is_refused,
+    sybil::fifty_fresh_peer_ids_from_one_ip_end_in_one_ip_ban,
+    hygiene::neutral_scores_and_old_bans_are_collected,
+    hygiene::pending_auto_bans_are_removable_and_never_lost,
+    hygiene::refused_streams_alone_never_ban,
+    hygiene::gossip_bans_never_escalate_to_the_address,
 );

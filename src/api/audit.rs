@@ -1,5 +1,6 @@
-//! The audit log: every mutating API call — who (token subject), what (method, path, status),
-//! when, from which address — appended to `<data_dir>/audit.jsonl` (fsynced) before the
+//! The audit log: every mutating API call — who (token subject), what (method, path, status,
+//! and what it did: the ban's id and target, the peer, how many bans were cleared), when, from
+//! which address — appended to `<data_dir>/audit.jsonl` (fsynced) before the
 //! response leaves, and listed by `GET /api/v1/audit`.
 
 use std::io::{BufRead, Write};
@@ -35,6 +36,46 @@ pub struct AuditEntry {
     pub status: u16,
     /// Client address.
     pub client: String,
+    /// What the call did (absent when it failed, and in entries of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<AuditDetail>,
+}
+
+/// What a mutation did, attached by its handler to the response (an `Extension`) and written
+/// to the audit log with it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditDetail {
+    /// The ban added or removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ban_id: Option<i64>,
+    /// Its target (IP, CIDR or peer id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The peer acted on (disconnect, score reset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_id: Option<String>,
+    /// Bans removed by "clear all".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<u64>,
+}
+
+impl AuditDetail {
+    /// The detail of a call that added or removed `ban`.
+    pub fn ban(ban: &crate::control::Ban) -> axum::Extension<AuditDetail> {
+        axum::Extension(AuditDetail {
+            ban_id: Some(ban.id),
+            target: Some(ban.target.to_string()),
+            ..AuditDetail::default()
+        })
+    }
+
+    /// The detail of a call acting on `peer`.
+    pub fn peer(peer: &libp2p::PeerId) -> axum::Extension<AuditDetail> {
+        axum::Extension(AuditDetail {
+            peer_id: Some(peer.to_string()),
+            ..AuditDetail::default()
+        })
+    }
 }
 
 /// See the module docs.
@@ -120,6 +161,7 @@ pub async fn record(
         path,
         status: resp.status().as_u16(),
         client: client.to_string(),
+        detail: resp.extensions().get::<AuditDetail>().cloned(),
     };
     if let Err(e) = st.audit.append(entry).await {
         tracing::error!(error = %e, "could not write the audit log");

@@ -9,8 +9,8 @@ mod extract;
 mod limit;
 mod metrics;
 mod routes;
+mod server;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -19,12 +19,12 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::MethodRouter;
 use axum::Router;
 use prometheus_client::registry::Registry;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use auth::Keyring;
 pub use error::ApiError;
 pub use metrics::ApiMetrics;
+pub use server::{serve, ServeLimits};
 
 use tokio::sync::watch;
 
@@ -74,6 +74,8 @@ pub struct ApiState {
     pub ready_max_lag: u64,
     pub events: EventBus,
     pub audit: audit::AuditLog,
+    /// Subscribers of `/api/v1/events` at most (one permit each).
+    pub event_slots: Arc<tokio::sync::Semaphore>,
     /// Fires on shutdown (ends long-lived responses such as event streams).
     pub cancel: CancellationToken,
 }
@@ -108,6 +110,7 @@ impl ApiState {
             ready_max_lag: cfg.ready_max_lag_blocks,
             events,
             audit,
+            event_slots: Arc::new(tokio::sync::Semaphore::new(cfg.max_event_subscribers)),
             cancel,
         }
     }
@@ -182,15 +185,4 @@ pub fn router(state: ApiState, max_body: usize) -> Router {
         .layer(from_fn_with_state(state.clone(), limit::rate_limit))
         .layer(from_fn_with_state(state.clone(), metrics::record))
         .with_state(state)
-}
-
-/// Serves `router` on `listener` until `cancel` fires.
-pub async fn serve(listener: TcpListener, router: Router, cancel: CancellationToken) {
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    let res = axum::serve(listener, service)
-        .with_graceful_shutdown(cancel.cancelled_owned())
-        .await;
-    if let Err(e) = res {
-        tracing::error!(error = %e, "API server failed");
-    }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use libp2p::PeerId;
+use libp2p::{Multiaddr, PeerId};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
@@ -25,7 +25,26 @@ impl AccessPolicy for Gatekeeper {
     }
 }
 
-/// Sync reports feed the scores (the address is not known at this layer).
+/// The node's gate policy: the ban index, plus where peers connect from for the scores.
+impl AccessPolicy for Control {
+    fn ip_denied(&self, ip: IpAddr) -> bool {
+        self.gate().is_ip_banned(ip)
+    }
+
+    fn peer_denied(&self, peer: &PeerId) -> bool {
+        self.gate().is_peer_banned(peer)
+    }
+
+    fn connection_established(&self, peer: &PeerId, remote: &Multiaddr) {
+        self.peer_connected(*peer, remote);
+    }
+
+    fn connection_closed(&self, peer: &PeerId) {
+        self.peer_disconnected(*peer);
+    }
+}
+
+/// Sync reports feed the scores (the address comes from the gate's connection reports).
 impl PeerReporter for Control {
     fn report(&self, peer: PeerId, what: PeerReport) {
         let event = match what {
@@ -34,9 +53,8 @@ impl PeerReporter for Control {
             PeerReport::TooManyItems => ScoreEvent::TooManyItems,
             PeerReport::Malformed => ScoreEvent::Malformed,
             PeerReport::Oversized => ScoreEvent::Oversized,
-            PeerReport::ProtocolViolation | PeerReport::RateLimited => {
-                ScoreEvent::ProtocolViolation
-            }
+            PeerReport::ProtocolViolation => ScoreEvent::ProtocolViolation,
+            PeerReport::RateLimited => ScoreEvent::Refused,
             PeerReport::Timeout => ScoreEvent::Timeout,
             PeerReport::Useful => ScoreEvent::UsefulResponse,
         };

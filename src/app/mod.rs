@@ -93,7 +93,7 @@ impl App {
             &tracker,
         )
         .await?;
-        let policy = Arc::new(control.gatekeeper());
+        let policy = Arc::new(control.clone());
         let started = p2p::start(
             &config,
             key,
@@ -174,7 +174,11 @@ impl App {
             cancel.clone(),
         ));
         let router = api::router(api_state, config.api.max_body_bytes);
-        tracker.spawn(api::serve(api_listener, router, cancel.clone()));
+        let limits = api::ServeLimits {
+            header_read_timeout: config.api.header_read_timeout,
+            max_connections: config.api.max_connections,
+        };
+        tracker.spawn(api::serve(api_listener, router, limits, cancel.clone()));
         let app = App {
             p2p,
             listen_addrs: started.listen_addrs,

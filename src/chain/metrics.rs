@@ -138,13 +138,15 @@ const VERIFY_REASONS: [&str; 11] = [
 ];
 
 /// Every `kind` of `wharf_gateway_errors_total`.
-const GATEWAY_ERROR_KINDS: [&str; 6] = [
+const GATEWAY_ERROR_KINDS: [&str; 8] = [
     "connect",
     "timeout",
     "status",
     "rate_limited",
     "body",
     "garbage",
+    "too_large",
+    "redirect",
 ];
 
 #[cfg(test)]

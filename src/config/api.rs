@@ -63,6 +63,15 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// `/readyz` fails when the local head trails the best known head by more blocks. Default 10.
     pub ready_max_lag_blocks: u64,
+    /// A client must send a request's complete headers within this time or is disconnected
+    /// (slow-loris defence). Default `10s`.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// Open connections to the API at most; further ones wait in the listen backlog until one
+    /// closes. Default 1024.
+    pub max_connections: usize,
+    /// Concurrent `/api/v1/events` subscribers at most; one more gets 503. Default 64.
+    pub max_event_subscribers: usize,
 }
 
 impl Default for ApiConfig {
@@ -77,6 +86,9 @@ impl Default for ApiConfig {
             rate_limit_burst: 100,
             max_body_bytes: 64 * 1024,
             ready_max_lag_blocks: 10,
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            max_event_subscribers: 64,
         }
     }
 }
@@ -89,6 +101,11 @@ impl ApiConfig {
                  refusing to expose the admin API without authentication",
                 self.listen
             )));
+        }
+        if self.max_connections == 0 || self.header_read_timeout.is_zero() {
+            return Err(ConfigError::Invalid(
+                "api.max_connections and api.header_read_timeout must be greater than zero".into(),
+            ));
         }
         if self.rate_limit_per_second == 0 || self.rate_limit_burst == 0 {
             return Err(ConfigError::Invalid(

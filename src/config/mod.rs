@@ -206,6 +206,13 @@ impl Config {
             )));
         }
         self.validate_chain()?;
+        let client = &self.sync.client;
+        if client.max_bytes_in_flight < client.max_response_bytes {
+            return Err(ConfigError::Invalid(
+                "sync.client.max_bytes_in_flight must be at least sync.client.max_response_bytes"
+                    .into(),
+            ));
+        }
         self.p2p.validate()?;
         self.relay.validate()?;
         self.api.validate()

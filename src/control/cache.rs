@@ -85,14 +85,16 @@ pub(crate) fn load(dir: &Path) -> Option<Snapshot> {
         .ok()
 }
 
-/// Writes the cache atomically (temporary file, fsync, rename).
+/// Writes the cache atomically (temporary file, fsync, rename, fsync of the directory so the
+/// rename itself survives a power loss).
 pub(crate) fn save(dir: &Path, snapshot: &Snapshot) -> std::io::Result<()> {
     let tmp = dir.join(format!("{CACHE_FILE}.tmp"));
     let mut file = std::fs::File::create(&tmp)?;
     serde_json::to_writer(&mut file, snapshot)?;
     file.flush()?;
     file.sync_all()?;
-    std::fs::rename(&tmp, path(dir))
+    std::fs::rename(&tmp, path(dir))?;
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// Cached scores newer than the store's replace them; returns the merged set and the records

@@ -35,8 +35,32 @@ pub struct ControlConfig {
     /// Duration of an automatic ban. Default `24h`.
     #[serde(with = "humantime_serde")]
     pub auto_ban_duration: Duration,
-    /// Also ban the peer's IP address on an automatic ban. Default `false`.
+    /// Also ban the peer's IP address on every automatic ban. Default `false` (greylisting
+    /// below bans the address once several of its peers were banned).
     pub auto_ban_ip: bool,
+    /// Greylisting: automatic peer bans from one IP within `escalation_window` after which the
+    /// IP itself is banned (for `auto_ban_duration`); `0` disables. Default `3`.
+    pub ip_ban_after: u32,
+    /// Greylisting: automatic IP bans within one subnet (see `subnet_prefix_v4`/`_v6`) within
+    /// `escalation_window` after which the whole subnet is banned; `0` disables. Default `4`.
+    pub subnet_ban_after: u32,
+    /// Window in which automatic bans from one address or subnet are counted. Default `1h`.
+    #[serde(with = "humantime_serde")]
+    pub escalation_window: Duration,
+    /// Prefix length, in bits, of the IPv4 subnet greylisting escalates to. Default `24`.
+    pub subnet_prefix_v4: u8,
+    /// Prefix length, in bits, of the IPv6 subnet greylisting escalates to. Default `64`.
+    pub subnet_prefix_v6: u8,
+    /// A score back within 1 point of zero and unchanged this long is deleted (memory and
+    /// store), so the score table stays bounded by recent misbehaviour. Default `24h`.
+    #[serde(with = "humantime_serde")]
+    pub score_retention: Duration,
+    /// Expired bans are deleted from the store this long after their expiry. Default `30d`.
+    #[serde(with = "humantime_serde")]
+    pub expired_ban_retention: Duration,
+    /// How often neutral scores and long-expired bans are garbage-collected. Default `10m`.
+    #[serde(with = "humantime_serde")]
+    pub gc_interval: Duration,
     /// Peer ids never banned automatically (the fleet's own relays). Default empty.
     #[serde(with = "peer_ids")]
     pub trusted_peers: Vec<PeerId>,
@@ -61,6 +85,14 @@ impl Default for ControlConfig {
             decay_half_life: Duration::from_secs(600),
             auto_ban_duration: Duration::from_secs(24 * 3600),
             auto_ban_ip: false,
+            ip_ban_after: 3,
+            subnet_ban_after: 4,
+            escalation_window: Duration::from_secs(3600),
+            subnet_prefix_v4: 24,
+            subnet_prefix_v6: 64,
+            score_retention: Duration::from_secs(24 * 3600),
+            expired_ban_retention: Duration::from_secs(30 * 24 * 3600),
+            gc_interval: Duration::from_secs(600),
             trusted_peers: Vec::new(),
             flush_interval: Duration::from_secs(30),
             history_len: 16,

@@ -5,9 +5,11 @@
 //! gate (`app::control`), closes covered connections on [`ControlEvent::BanAdded`], and calls
 //! [`Control::penalise`] on misbehaviour.
 
+mod addrs;
 pub mod ban;
 mod cache;
 pub mod config;
+mod escalate;
 pub mod event;
 pub mod index;
 pub mod listing;

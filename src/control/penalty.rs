@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use chrono::Utc;
-use libp2p::PeerId;
+use libp2p::{Multiaddr, PeerId};
 
 use super::ban::{Ban, BanRecord, BanTarget, Expiry, NewBan};
 use super::metrics::ReasonLabel;
@@ -18,8 +18,10 @@ use super::{Control, ControlError, ControlEvent};
 impl Control {
     /// Applies a score event to `peer` (synchronous, in memory; cheap enough for the swarm
     /// loop). Crossing the threshold bans the peer at once (the store write is spawned).
+    /// Without `addr`, the address the peer connects (or last connected) from is used.
     pub fn penalise(&self, peer: PeerId, addr: Option<IpAddr>, event: ScoreEvent) {
         let inner = self.inner();
+        let addr = addr.or_else(|| inner.addrs.ip_of(&peer));
         let applied = inner.scores.apply(peer, event, Utc::now());
         let label = ReasonLabel {
             reason: event.name(),
@@ -35,8 +37,22 @@ impl Control {
         });
         if let Some(reason) = applied.auto_ban {
             inner.metrics.auto_bans.get_or_create(&label).inc();
-            inner.auto_ban(peer, addr, applied.score, reason);
+            // gossipsub's score penalises IP colocation itself: peers sharing a NAT would
+            // escalate to a ban of their address, so gossip never escalates
+            let escalate = addr.filter(|_| !matches!(event, ScoreEvent::Gossip(_)));
+            inner.auto_ban(peer, addr, escalate, applied.score, reason);
         }
+    }
+
+    /// Records that `peer` has a connection from `remote` (called by the connection gate), so
+    /// its penalties carry its address.
+    pub fn peer_connected(&self, peer: PeerId, remote: &Multiaddr) {
+        self.inner().addrs.connected(peer, remote);
+    }
+
+    /// Records that one of `peer`'s connections closed.
+    pub fn peer_disconnected(&self, peer: PeerId) {
+        self.inner().addrs.disconnected(peer);
     }
 
     /// Every known peer score, decay applied.
@@ -66,6 +82,12 @@ impl Control {
         self.inner().op("score_history", fut).await
     }
 
+    /// Deletes neutral scores older than `score_retention` and bans expired for longer than
+    /// `expired_ban_retention` (also done every `gc_interval`); returns (scores, bans) deleted.
+    pub async fn collect_garbage(&self) -> Result<(usize, u64), ControlError> {
+        self.inner().gc().await
+    }
+
     /// Writes changed scores now (also done periodically and on shutdown).
     pub async fn flush_scores(&self) -> Result<(), ControlError> {
         self.inner().flush().await
@@ -89,9 +111,45 @@ impl Inner {
         res
     }
 
-    /// Bans a peer (and optionally its address) that crossed the threshold: enforced at once
-    /// through provisional index entries, persisted by a retrying task.
-    fn auto_ban(self: &Arc<Self>, peer: PeerId, addr: Option<IpAddr>, score: f64, reason: String) {
+    /// See [`Control::collect_garbage`].
+    pub(super) async fn gc(&self) -> Result<(usize, u64), ControlError> {
+        let now = Utc::now();
+        let age =
+            |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        let since = now.checked_sub_signed(age(self.cfg.score_retention));
+        let neutral = since.map_or_else(Vec::new, |t| self.scores.take_neutral(now, t));
+        if !neutral.is_empty() {
+            let fut = self.store.delete_scores(&neutral);
+            self.op("delete_scores", fut).await?;
+            self.cache_dirty.notify_one();
+        }
+        let bans = match now.checked_sub_signed(age(self.cfg.expired_ban_retention)) {
+            Some(before) => {
+                let fut = self.store.prune_expired_bans(before);
+                self.op("prune_expired_bans", fut).await?
+            }
+            None => 0,
+        };
+        if !neutral.is_empty() || bans > 0 {
+            tracing::info!(
+                scores = neutral.len(),
+                bans,
+                "control plane garbage collected"
+            );
+        }
+        Ok((neutral.len(), bans))
+    }
+
+    /// Bans a peer that crossed the threshold, and its address or subnet when greylisting says
+    /// so: enforced at once through provisional index entries, persisted by a retrying task.
+    fn auto_ban(
+        self: &Arc<Self>,
+        peer: PeerId,
+        addr: Option<IpAddr>,
+        escalate: Option<IpAddr>,
+        score: f64,
+        reason: String,
+    ) {
         tracing::warn!(%peer, addr = ?addr, score, %reason, "peer auto-banned");
         let _ = self.events.send(ControlEvent::AutoBanned {
             peer,
@@ -100,8 +158,12 @@ impl Inner {
             reason: reason.clone(),
         });
         let mut targets = vec![BanTarget::Peer(peer)];
-        if let (true, Some(ip)) = (self.cfg.auto_ban_ip, addr) {
-            targets.push(BanTarget::Ip(ip.to_canonical()));
+        if let Some(ip) = escalate {
+            let escalated = self.escalator.peer_banned(ip, Utc::now());
+            for target in &escalated[..] {
+                tracing::warn!(%peer, %target, "automatic bans escalated to an address ban");
+            }
+            targets.extend(escalated);
         }
         for target in targets {
             let new = NewBan {
@@ -136,7 +198,6 @@ impl Inner {
         };
         let id = ban.id;
         self.upsert(ban, None);
-        self.tracker
-            .spawn(super::tasks::persist_auto_ban(self.clone(), id, rec));
+        self.spawn_persist(id, rec);
     }
 }

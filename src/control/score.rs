@@ -33,6 +33,9 @@ pub enum ScoreEvent {
     ProtocolViolation,
     /// Light: a request that timed out.
     Timeout,
+    /// Lightest: a stream refused because the peer is at its stream or rate limit (an honest
+    /// client retrying too eagerly); never takes a score below `weights.refused_floor`.
+    Refused,
     /// Reward: a useful response.
     UsefulResponse,
     /// Gossipsub's own scoring: the value is added as is (negative for penalties).
@@ -51,6 +54,11 @@ pub struct ScoreWeights {
     pub light: f64,
     /// Useful response. Default `+1`.
     pub useful: f64,
+    /// Stream refused at the peer's stream or rate limit. Default `-1`.
+    pub refused: f64,
+    /// Refused streams alone never take a score below this (above `ban_threshold`, so an
+    /// honest peer retrying is slowed down, never banned). Default `-50`.
+    pub refused_floor: f64,
 }
 
 impl Default for ScoreWeights {
@@ -60,6 +68,8 @@ impl Default for ScoreWeights {
             medium: -20.0,
             light: -5.0,
             useful: 1.0,
+            refused: -1.0,
+            refused_floor: -50.0,
         }
     }
 }
@@ -77,6 +87,7 @@ impl ScoreEvent {
             ScoreEvent::Oversized => "oversized",
             ScoreEvent::ProtocolViolation => "protocol_violation",
             ScoreEvent::Timeout => "timeout",
+            ScoreEvent::Refused => "refused",
             ScoreEvent::UsefulResponse => "useful_response",
             ScoreEvent::Gossip(_) => "gossip",
         }
@@ -89,6 +100,7 @@ impl ScoreEvent {
             InvalidData | BadSignature | DataAfterFin | TooManyItems => w.severe,
             Malformed | Oversized | ProtocolViolation => w.medium,
             Timeout => w.light,
+            Refused => w.refused,
             UsefulResponse => w.useful,
             Gossip(v) => *v,
         }
@@ -204,8 +216,11 @@ impl ScoreBook {
             at: now,
             history: VecDeque::new(),
         });
-        let score =
-            (decayed(entry.score, entry.at, now, self.half_life()) + delta).min(self.cfg.max_score);
+        let before = decayed(entry.score, entry.at, now, self.half_life());
+        let mut score = (before + delta).min(self.cfg.max_score);
+        if event == ScoreEvent::Refused {
+            score = score.max(self.cfg.weights.refused_floor.min(before));
+        }
         let record = ScoreEventRecord {
             at: now,
             event: event.name().into(),
@@ -288,6 +303,24 @@ impl ScoreBook {
         book.pending.retain(|(p, _)| p != peer);
     }
 
+    /// Removes and returns the peers whose score is back within 1 point of zero and unchanged
+    /// since `before` (nothing left to remember; keeps the table bounded).
+    pub(crate) fn take_neutral(&self, now: DateTime<Utc>, before: DateTime<Utc>) -> Vec<PeerId> {
+        let half_life = self.half_life();
+        let mut book = self.lock();
+        let neutral: Vec<PeerId> = book
+            .peers
+            .iter()
+            .filter(|(_, e)| e.at < before && decayed(e.score, e.at, now, half_life).abs() < 1.0)
+            .map(|(p, _)| *p)
+            .collect();
+        for peer in &neutral {
+            book.peers.remove(peer);
+            book.dirty.remove(peer);
+        }
+        neutral
+    }
+
     /// Takes what changed since the last flush.
     pub(crate) fn take_dirty(&self) -> (Vec<ScoreRecord>, Vec<(PeerId, ScoreEventRecord)>) {
         let mut book = self.lock();
@@ -327,7 +360,7 @@ pub(crate) fn log_penalty(peer: &PeerId, addr: Option<IpAddr>, event: ScoreEvent
 }
 
 /// Every [`ScoreEvent::name`], for metrics that must show each reason from the start.
-pub const EVENT_NAMES: [&str; 10] = [
+pub const EVENT_NAMES: [&str; 11] = [
     "invalid_data",
     "bad_signature",
     "data_after_fin",
@@ -336,6 +369,7 @@ pub const EVENT_NAMES: [&str; 10] = [
     "oversized",
     "protocol_violation",
     "timeout",
+    "refused",
     "useful_response",
     "gossip",
 ];

@@ -34,6 +34,10 @@ pub(super) struct Inner {
     /// JSON of listed bans, serialised once per ban version.
     listing: super::listing::JsonCache,
     pub(super) scores: ScoreBook,
+    /// Where peers connect from (fed by the connection gate).
+    pub(super) addrs: super::addrs::AddressBook,
+    /// Escalates repeated automatic bans to address and subnet bans.
+    pub(super) escalator: super::escalate::Escalator,
     pub(super) events: broadcast::Sender<ControlEvent>,
     pub(super) metrics: ControlMetrics,
     pub(super) healthy: AtomicBool,
@@ -47,6 +51,9 @@ pub(super) struct Inner {
     synced: AtomicI64,
     /// Next id for a provisional (not yet stored) automatic ban; counts down from -1.
     pub(super) next_provisional: AtomicI64,
+    /// Provisional bans still being persisted; removing one (API delete, clear all) cancels
+    /// its write.
+    pub(super) pending: std::sync::Mutex<std::collections::HashSet<i64>>,
 }
 
 /// Cheap clonable handle to the control plane.
@@ -123,6 +130,8 @@ impl Control {
             index,
             listing: Default::default(),
             scores,
+            addrs: Default::default(),
+            escalator: super::escalate::Escalator::new(cfg),
             events: broadcast::channel(EVENT_CAPACITY).0,
             metrics,
             healthy: AtomicBool::new(healthy),
@@ -132,6 +141,7 @@ impl Control {
             cache_dirty: Notify::new(),
             synced,
             next_provisional: AtomicI64::new(lowest.min(0) - 1),
+            pending: Default::default(),
         });
         inner.metrics.set_active(inner.index.counts());
         let (tx, rx) = mpsc::channel(FEED_CAPACITY);
@@ -146,7 +156,7 @@ impl Control {
                 created_at: ban.created_at,
                 expires_at: ban.expires_at,
             };
-            tracker.spawn(super::tasks::persist_auto_ban(inner.clone(), ban.id, rec));
+            inner.spawn_persist(ban.id, rec);
         }
         if cfg.database_url.is_some() {
             let dir = data_dir.to_path_buf();
@@ -163,6 +173,11 @@ impl Control {
     /// The lock-free gate for the connection path.
     pub fn gatekeeper(&self) -> Gatekeeper {
         self.inner.gate.clone()
+    }
+
+    /// The gate by reference (the connection path avoids a clone per lookup).
+    pub(crate) fn gate(&self) -> &Gatekeeper {
+        &self.inner.gate
     }
 
     /// Events for changes made by this relay and by the rest of the fleet.
@@ -193,8 +208,15 @@ impl Control {
         Ok(ban)
     }
 
-    /// Removes a ban by id; `None` if there is no such ban.
+    /// Removes a ban by id; `None` if there is no such ban. A negative id is an automatic ban
+    /// not yet stored: it is dropped from the index and its pending write cancelled.
     pub async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, ControlError> {
+        if id < 0 {
+            let ban = self.inner.cancel_pending(id);
+            let gone = ban.clone().map(ControlEvent::BanRemoved);
+            self.inner.changed(gone.into_iter().collect());
+            return Ok(ban);
+        }
         let removed = self
             .inner
             .op("remove_ban", self.inner.store.remove_ban(id))
@@ -205,20 +227,31 @@ impl Control {
         Ok(removed)
     }
 
-    /// Removes every ban (active and expired); returns how many were stored.
+    /// Removes every ban (active and expired, pending automatic bans included); returns how
+    /// many there were.
     pub async fn clear_bans(&self) -> Result<u64, ControlError> {
         let seen = self.inner.index.epoch();
         let n = self
             .inner
             .op("clear_bans", self.inner.store.clear_bans())
             .await?;
-        let events = self.inner.index.replace_all(Vec::new(), Utc::now(), seen);
+        let mut events = self.inner.index.replace_all(Vec::new(), Utc::now(), seen);
+        let pending = self.inner.index.provisional_ids();
+        let cancelled: Vec<Ban> = pending
+            .into_iter()
+            .filter_map(|id| self.inner.cancel_pending(id))
+            .collect();
+        let extra = cancelled.len() as u64;
+        events.extend(cancelled.into_iter().map(ControlEvent::BanRemoved));
         self.inner.changed(events);
-        Ok(n)
+        Ok(n + extra)
     }
 
-    /// One ban by id, active or expired.
+    /// One ban by id, active or expired (a negative id: an automatic ban not yet stored).
     pub async fn get_ban(&self, id: i64) -> Result<Option<Ban>, ControlError> {
+        if id < 0 {
+            return Ok(self.inner.index.get(id));
+        }
         self.inner.op("get_ban", self.inner.store.get_ban(id)).await
     }
 
@@ -315,6 +348,23 @@ fn unpersisted(cached: &Snapshot, active: &ActiveBans) -> Vec<Ban> {
 }
 
 impl Inner {
+    pub(super) fn lock_pending(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<i64>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers provisional ban `id` as pending and spawns its persisting task.
+    pub(super) fn spawn_persist(self: &Arc<Self>, id: i64, rec: BanRecord) {
+        self.lock_pending().insert(id);
+        let task = super::tasks::persist_auto_ban(self.clone(), id, rec);
+        self.tracker.spawn(task);
+    }
+
+    /// Cancels provisional ban `id`: no longer enforced, never written (if still pending).
+    pub(super) fn cancel_pending(&self, id: i64) -> Option<Ban> {
+        self.lock_pending().remove(&id);
+        self.index.remove(id)
+    }
+
     /// What the local cache holds: the active bans and every score.
     pub(super) fn cache_snapshot(&self) -> Snapshot {
         let (bans, _) = self

@@ -99,17 +99,25 @@ fn removed(inner: &Inner, id: i64) {
     inner.changed(gone.into_iter().collect());
 }
 
-/// Periodically writes scores; on cancellation writes them a last time and closes the store.
+/// Periodically writes scores and collects garbage; on cancellation writes the scores a last
+/// time and closes the store.
 pub(super) async fn flush_loop(inner: Arc<Inner>) {
     let mut tick = tokio::time::interval(inner.cfg.flush_interval);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     tick.tick().await;
+    let mut gc = tokio::time::interval(inner.cfg.gc_interval);
+    gc.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = inner.cancel.cancelled() => break,
             _ = tick.tick() => {
                 if let Err(e) = inner.flush().await {
                     tracing::warn!(error = %e, "score flush failed; will retry");
+                }
+            }
+            _ = gc.tick() => {
+                if let Err(e) = inner.gc().await {
+                    tracing::debug!(error = %e, "control garbage collection failed; will retry");
                 }
             }
         }
@@ -120,23 +128,24 @@ pub(super) async fn flush_loop(inner: Arc<Inner>) {
     inner.store.close().await;
 }
 
-/// Writes an automatic ban to the store, retrying through outages; then swaps the provisional
-/// index entry `provisional_id` for the stored ban.
+/// Writes an automatic ban to the store, retrying through outages (SQLite's `SQLITE_BUSY`
+/// included); then swaps the provisional index entry `provisional_id` for the stored ban.
+/// Stops when the provisional ban is removed meanwhile (and undoes a write that raced it).
 pub(super) async fn persist_auto_ban(inner: Arc<Inner>, provisional_id: i64, rec: BanRecord) {
     let mut backoff = Duration::from_millis(200);
     loop {
+        if !inner.lock_pending().contains(&provisional_id) {
+            return;
+        }
         let res = inner
             .op("add_ban", inner.store.add_ban(&rec, Utc::now()))
             .await;
         match res {
-            Ok(ban) => {
-                inner.upsert(ban, None);
-                inner.index.remove(provisional_id);
-                return inner.metrics.set_active(inner.index.counts());
-            }
+            Ok(ban) => return stored(&inner, provisional_id, &rec, ban).await,
             Err(super::ControlError::StoreUnavailable(_)) => {}
             Err(e) => {
-                return tracing::error!(error = %e, "auto-ban not persisted; enforced in memory only")
+                inner.lock_pending().remove(&provisional_id);
+                return tracing::error!(error = %e, "auto-ban not persisted; enforced in memory only");
             }
         }
         tokio::select! {
@@ -145,4 +154,19 @@ pub(super) async fn persist_auto_ban(inner: Arc<Inner>, provisional_id: i64, rec
         }
         backoff = (backoff * 2).min(Duration::from_secs(10));
     }
+}
+
+/// The provisional ban `provisional_id` was stored as `ban`.
+async fn stored(inner: &Inner, provisional_id: i64, rec: &BanRecord, ban: super::ban::Ban) {
+    if !inner.lock_pending().remove(&provisional_id) {
+        // removed while being written: remove the stored copy too, unless the write only
+        // extended an older ban of the same target
+        if ban.created_at.timestamp_millis() == rec.created_at.timestamp_millis() {
+            let _ = inner.op("remove_ban", inner.store.remove_ban(ban.id)).await;
+        }
+        return;
+    }
+    inner.upsert(ban, None);
+    inner.index.remove(provisional_id);
+    inner.metrics.set_active(inner.index.counts());
 }

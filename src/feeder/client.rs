@@ -1,5 +1,7 @@
 //! HTTP client of the upstream gateway (devnet or a Starknet feeder gateway), classifying every
-//! failure into a metric kind and honouring rate limits.
+//! failure into a metric kind and honouring rate limits. Bodies are read up to
+//! `max_response_bytes` and redirects are followed only within the gateway's origin, so the
+//! upstream cannot exhaust memory nor send the relay (and its API key) elsewhere.
 
 use std::time::Duration;
 
@@ -34,6 +36,15 @@ pub enum FetchError {
     /// A JSON answer that does not parse.
     #[error("unparsable answer: {0}")]
     Garbage(String),
+    /// The body is larger than `feeder.max_response_bytes`.
+    #[error("response body over the {limit}-byte limit (feeder.max_response_bytes)")]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// A redirect to another origin than the gateway's (or too many redirects): not followed.
+    #[error("redirect refused: {0}")]
+    Redirect(reqwest::Error),
 }
 
 impl FetchError {
@@ -46,6 +57,8 @@ impl FetchError {
             FetchError::RateLimited { .. } => "rate_limited",
             FetchError::Body(_) => "body",
             FetchError::Garbage(_) => "garbage",
+            FetchError::TooLarge { .. } => "too_large",
+            FetchError::Redirect(_) => "redirect",
         }
     }
 
@@ -58,7 +71,9 @@ impl FetchError {
     }
 
     fn from_reqwest(e: reqwest::Error) -> Self {
-        if e.is_timeout() {
+        if e.is_redirect() {
+            FetchError::Redirect(e)
+        } else if e.is_timeout() {
             FetchError::Timeout(e)
         } else if e.is_connect() {
             FetchError::Connect(e)
@@ -73,6 +88,23 @@ impl FetchError {
 pub struct GatewayClient {
     http: reqwest::Client,
     base: String,
+    max_body: usize,
+}
+
+/// Redirects within the gateway's origin (scheme, host, port) only, at most 5.
+fn same_origin_redirects(base: &str) -> reqwest::redirect::Policy {
+    let origin = reqwest::Url::parse(base).ok().map(|u| u.origin());
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let same = origin.as_ref() == Some(&attempt.url().origin());
+        if attempt.previous().len() > 5 {
+            attempt.error("more than 5 redirects")
+        } else if same {
+            attempt.follow()
+        } else {
+            let to = attempt.url().origin().ascii_serialization();
+            attempt.error(format!("the gateway redirected to another origin: {to}"))
+        }
+    })
 }
 
 impl GatewayClient {
@@ -90,15 +122,21 @@ impl GatewayClient {
             value.set_sensitive(true);
             headers.insert("x-throttling-bypass", value);
         }
+        let base = cfg.gateway_url.trim_end_matches('/').to_string();
         let http = reqwest::Client::builder()
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.request_timeout)
             .user_agent(concat!("wharf/", env!("CARGO_PKG_VERSION")))
             .default_headers(headers)
+            .redirect(same_origin_redirects(&base))
             .build()
             .map_err(FetchError::Body)?;
-        let base = cfg.gateway_url.trim_end_matches('/').to_string();
-        Ok(GatewayClient { http, base })
+        let max_body = cfg.max_response_bytes;
+        Ok(GatewayClient {
+            http,
+            base,
+            max_body,
+        })
     }
 
     /// `GET /head`.
@@ -125,10 +163,23 @@ impl GatewayClient {
         serde_json::from_slice(&bytes).map_err(|e| FetchError::Garbage(e.to_string()))
     }
 
-    /// `GET <base><path>`: the whole body.
+    /// `GET <base><path>`: the whole body, refused past `max_response_bytes`.
     pub(super) async fn bytes(&self, path: &str) -> Result<Bytes, FetchError> {
-        let response = self.get(path).await?;
-        response.bytes().await.map_err(FetchError::from_reqwest)
+        let mut response = self.get(path).await?;
+        let too_large = FetchError::TooLarge {
+            limit: self.max_body,
+        };
+        if response.content_length().unwrap_or(0) > self.max_body as u64 {
+            return Err(too_large);
+        }
+        let mut body = bytes::BytesMut::new();
+        while let Some(chunk) = response.chunk().await.map_err(FetchError::from_reqwest)? {
+            if body.len() + chunk.len() > self.max_body {
+                return Err(too_large);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
     }
 
     async fn get(&self, path: &str) -> Result<reqwest::Response, FetchError> {

@@ -42,6 +42,12 @@ pub struct FeederConfig {
     pub backoff_max: Duration,
     /// Lag, in blocks, above which a warning is logged (at most every `lag_warn_interval`). Default 100.
     pub lag_warn_blocks: u64,
+    /// Largest gateway response body read, in bytes; a larger one is refused (error kind
+    /// `too_large`) before it is buffered whole. Default 67108864 (64 MiB): the largest real
+    /// Starknet answers (Sierra classes of a few MiB, blocks with thousands of transactions)
+    /// fit several times over, while a hostile or broken gateway cannot exhaust memory with
+    /// `fetch_concurrency` endless bodies.
+    pub max_response_bytes: usize,
     /// Minimum time between two lag warnings (humantime). Default `30s`.
     #[serde(with = "humantime_serde")]
     pub lag_warn_interval: Duration,
@@ -69,6 +75,7 @@ impl Default for FeederConfig {
             lag_warn_blocks: 100,
             lag_warn_interval: Duration::from_secs(30),
             checkpoint: None,
+            max_response_bytes: 64 << 20,
         }
     }
 }

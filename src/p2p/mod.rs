@@ -6,6 +6,7 @@ mod behaviour;
 mod event_loop;
 mod events;
 pub mod gate;
+mod gated_transport;
 pub mod gossip;
 mod gossip_events;
 mod handle;
@@ -93,7 +94,13 @@ pub async fn start(
     }
     let protocols = Protocols::new(&config.node.network);
     let metrics = P2pMetrics::register(registry);
-    let transport = transport::build(&key, psk, config.p2p.handshake_timeout, registry)?;
+    let transport = transport::build(
+        &key,
+        psk,
+        config.p2p.handshake_timeout,
+        policy.clone(),
+        registry,
+    )?;
     let behaviour = Behaviour::new(&key, config, &protocols, policy, metrics.clone(), registry);
     let peer_id = key.public().to_peer_id();
     let swarm_cfg = libp2p::swarm::Config::with_tokio_executor()

@@ -37,6 +37,7 @@ pub fn build(
     key: &Keypair,
     psk: Option<PreSharedKey>,
     handshake_timeout: Duration,
+    policy: std::sync::Arc<dyn super::AccessPolicy>,
     registry: &mut Registry,
 ) -> Result<Boxed<(PeerId, StreamMuxerBox)>, TransportError> {
     let tcp = tcp_transport(key, psk, handshake_timeout)?;
@@ -54,7 +55,9 @@ pub fn build(
                 .boxed()
         }
     };
-    let resolved = dns::tokio::Transport::system(base)?;
+    // under DNS, so IP bans apply to the addresses `/dns` names resolve to
+    let gated = super::gated_transport::GatedDial::new(base, policy);
+    let resolved = dns::tokio::Transport::system(gated)?;
     let metered = libp2p::metrics::BandwidthTransport::new(resolved, registry)
         .map(|(peer, muxer), _| (peer, StreamMuxerBox::new(muxer)));
     Ok(metered.boxed())

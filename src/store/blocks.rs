@@ -20,11 +20,11 @@ pub const BLOCKS_FILE: &str = "blocks.redb";
 
 pub(super) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub(super) const HASHES: TableDefinition<u64, &[u8]> = TableDefinition::new("hashes");
-const HEAD_KEY: &str = "head";
+pub(super) const HEAD_KEY: &str = "head";
 const STORE: &str = "blocks";
 
 /// Table of one component (`headers` holds header bytes with signature).
-fn table(component: Component) -> TableDefinition<'static, u64, &'static [u8]> {
+pub(super) fn table(component: Component) -> TableDefinition<'static, u64, &'static [u8]> {
     TableDefinition::new(component.name())
 }
 

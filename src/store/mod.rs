@@ -15,7 +15,9 @@ mod checkpoint;
 mod classes;
 mod error;
 mod metrics;
+mod rollback;
 
 pub use blocks::{BlockStore, Head, RawBlock, BLOCKS_FILE};
 pub use error::StoreError;
 pub use metrics::StoreMetrics;
+pub use rollback::{rollback, RolledBack};

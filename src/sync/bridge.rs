@@ -26,6 +26,27 @@ pub struct CheckedHeader {
 #[derive(Debug, Clone)]
 pub struct ChainVerifier(pub Arc<dyn ChainAdapter>);
 
+/// Largest header accepted from a peer, in bytes: real headers are a few hundred bytes
+/// (devnet) to about 2 KiB (Starknet JSON).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+impl ChainVerifier {
+    /// Decodes header bytes that are exactly the adapter's canonical encoding of what they
+    /// decode to: the signature covers the decoded fields only, so whitespace, unknown keys
+    /// or trailing bytes would otherwise be stored and served as received.
+    fn decode_canonical(&self, bytes: &Bytes) -> Result<Header, VerifyError> {
+        if bytes.len() > MAX_HEADER_BYTES {
+            let detail = format!("{} bytes, limit {MAX_HEADER_BYTES}", bytes.len());
+            return Err(VerifyError::malformed("header", detail));
+        }
+        let header = self.0.decode_header(bytes)?;
+        if self.0.encode_header(&header) != bytes.as_ref() {
+            return Err(VerifyError::malformed("header", "not in canonical form"));
+        }
+        Ok(header)
+    }
+}
+
 impl BlockVerifier for ChainVerifier {
     type Header = CheckedHeader;
     type Error = VerifyError;
@@ -35,7 +56,7 @@ impl BlockVerifier for ChainVerifier {
         number: BlockNumber,
         bytes: &Bytes,
     ) -> Result<CheckedHeader, VerifyError> {
-        let header = self.0.decode_header(bytes)?;
+        let header = self.decode_canonical(bytes)?;
         if header.number != number {
             return Err(VerifyError::WrongNumber {
                 expected: number,
@@ -55,7 +76,7 @@ impl BlockVerifier for ChainVerifier {
     ) -> Result<Vec<CheckedHeader>, (usize, VerifyError)> {
         let mut headers = Vec::with_capacity(raw.len());
         for (i, (number, bytes)) in (start..).zip(raw).enumerate() {
-            let header = self.0.decode_header(bytes).map_err(|e| (i, e))?;
+            let header = self.decode_canonical(bytes).map_err(|e| (i, e))?;
             if header.number != number {
                 let actual = header.number;
                 return Err((

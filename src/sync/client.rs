@@ -12,6 +12,7 @@ use libp2p::{PeerId, Stream};
 use libp2p_stream::{Control, OpenStreamError};
 
 use crate::chain::{BlockNumber, Component};
+use crate::sync::budget::Held;
 use crate::sync::classes::ClassReader;
 use crate::sync::config::FetchConfig;
 use crate::sync::metrics::Outcome;
@@ -67,6 +68,12 @@ pub enum FetchError {
     /// The server refused the request (limits, busy, bad request); nothing was sent.
     #[error("refused by server: {0:?}")]
     Refused(FinReason),
+    /// The response's items add up to more than `max_response_bytes`.
+    #[error("response over {0} bytes (sync.client.max_response_bytes)")]
+    TooLarge(usize),
+    /// The shared byte budget had no room left for this response (retried later).
+    #[error(transparent)]
+    Budget(#[from] crate::sync::budget::Exhausted),
 }
 
 impl FetchError {
@@ -76,7 +83,9 @@ impl FetchError {
             FetchError::Wire(WireError::Truncated | WireError::Decode(_)) => {
                 Some(PeerReport::Malformed)
             }
-            FetchError::Wire(WireError::Oversized { .. }) => Some(PeerReport::Oversized),
+            FetchError::Wire(WireError::Oversized { .. }) | FetchError::TooLarge(_) => {
+                Some(PeerReport::Oversized)
+            }
             FetchError::Wire(WireError::Timeout(_)) | FetchError::Timeout(_) => {
                 Some(PeerReport::Timeout)
             }
@@ -89,7 +98,8 @@ impl FetchError {
             FetchError::Open(_)
             | FetchError::NoResponse
             | FetchError::Wire(WireError::Io(_))
-            | FetchError::Refused(_) => None,
+            | FetchError::Refused(_)
+            | FetchError::Budget(_) => None,
         }
     }
 
@@ -195,6 +205,7 @@ async fn read_items(
     mut classes: Option<ClassReader>,
 ) -> Result<Vec<(BlockNumber, Bytes)>, FetchError> {
     let mut items = Vec::with_capacity(range.limit.min(1024) as usize);
+    let (mut held, mut total) = (Held::default(), 0usize);
     loop {
         let msg: Option<SyncResponse> =
             wire::read_message(io, cfg.max_message_size, cfg.idle_timeout).await?;
@@ -203,6 +214,12 @@ async fn read_items(
                 if let Some(reader) = reader {
                     item.data = reader.on_item(&item.data).map_err(FetchError::BadClasses)?;
                 }
+                total = total.saturating_add(item.data.len());
+                if total > cfg.max_response_bytes {
+                    return Err(FetchError::TooLarge(cfg.max_response_bytes));
+                }
+                let budget = cfg.max_bytes_in_flight;
+                cfg.budget.take(budget, item.data.len(), &mut held).await?;
                 push_item(&mut items, item, range)?
             }
             (Some(Body::Class(class)), Some(reader)) => {

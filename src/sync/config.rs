@@ -93,6 +93,18 @@ pub struct FetchConfig {
     pub request_timeout: Duration,
     /// Largest response message accepted, in bytes. Default `16777216` (16 MiB).
     pub max_message_size: usize,
+    /// Largest whole response (the sum of its items), in bytes; a peer sending more is
+    /// refused and reported as oversized. Default `134217728` (128 MiB: 100 blocks of the
+    /// largest real component fit, 100 items of 16 MiB do not).
+    pub max_response_bytes: usize,
+    /// Bytes of responses being received at once, over all fetches: a fetch holding none waits
+    /// for room, one holding some gives up and is retried later (each may overshoot by the one
+    /// message being read). At least `max_response_bytes`. Default `536870912` (512 MiB).
+    pub max_bytes_in_flight: usize,
+    /// The shared in-flight budget (created on first use from `max_bytes_in_flight`; clones of
+    /// this config share it).
+    #[serde(skip)]
+    pub budget: crate::sync::budget::ByteBudget,
 }
 
 impl Default for FetchConfig {
@@ -102,6 +114,9 @@ impl Default for FetchConfig {
             idle_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             max_message_size: 16 * 1024 * 1024,
+            max_response_bytes: 128 << 20,
+            max_bytes_in_flight: 512 << 20,
+            budget: Default::default(),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! `proto/wharf/sync/v1/sync.proto` and the exchange is documented in `proto/README.md`.
 
 pub mod bridge;
+pub mod budget;
 pub mod classes;
 pub mod client;
 pub mod config;

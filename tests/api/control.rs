@@ -294,6 +294,13 @@ async fn every_mutation_leaves_an_audit_row_reloaded_from_disk() {
     assert!(rows.iter().all(
         |r| r["subject"] == "tester" && r["client"].as_str().unwrap().starts_with("127.0.0.1:")
     ));
+    // what each mutation did, not only its route
+    assert_eq!(rows[0]["detail"], json!({"peer_id": peer.to_string()}));
+    let ban_detail = json!({"ban_id": id, "target": "198.51.100.1"});
+    assert_eq!(
+        (&rows[1]["detail"], &rows[2]["detail"]),
+        (&ban_detail, &ban_detail)
+    );
     let log = std::fs::read_to_string(api.app_data_dir().join(wharf::api::audit::FILE)).unwrap();
     assert_eq!(log.lines().count(), 3, "each mutation appended to the file");
     let reopened = wharf::api::audit::AuditLog::open(api.app_data_dir()).unwrap();

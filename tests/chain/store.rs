@@ -148,3 +148,43 @@ fn a_block_and_its_classes_are_committed_together_or_not_at_all() {
     let bundles = store.range(Component::Classes, 0, 5).unwrap();
     assert_eq!(bundles.len(), 2, "a class range stops at the head");
 }
+
+/// `wharf store rollback --to N` as an operator runs it: blocks above N are gone, N is the head,
+/// and the chain can grow again from N + 1; rolling forward or to a missing block is refused.
+#[test]
+fn the_rollback_command_makes_n_the_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let minter = minter();
+    let blocks = mint_chain(&minter, 8);
+    let store = open_store(dir.path(), adapter(&minter));
+    for block in &blocks {
+        store.commit(block).unwrap();
+    }
+    drop(store);
+    let wharf = |to: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_wharf"))
+            .args(["store", "rollback", "--to", to, "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = wharf("4");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout.contains("from 7 to 4"), "{stdout}");
+    let store = open_store(dir.path(), adapter(&minter));
+    let hash4 = minter.adapter().block_hash(&blocks[4].header);
+    assert_eq!(store.head(), Some((4, hash4)));
+    for n in 5..8u64 {
+        assert_eq!(store.block(n).unwrap(), None, "block {n} deleted");
+        assert_eq!(store.hash(n).unwrap(), None);
+    }
+    store.commit(&blocks[5]).expect("grows again from 5");
+    drop(store);
+    let out = wharf("7");
+    assert!(!out.status.success(), "block 7 is no longer stored");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("block 7 is not stored"),
+        "{out:?}"
+    );
+}

@@ -34,6 +34,17 @@ pub fn peer_addr(app: &App) -> PeerAddr {
     app.join_addrs()[0].to_string().parse().unwrap()
 }
 
+/// The TCP port of `app`'s first listen address.
+pub fn tcp_port(app: &App) -> u16 {
+    app.listen_addrs[0]
+        .iter()
+        .find_map(|p| match p {
+            libp2p::multiaddr::Protocol::Tcp(port) => Some(port),
+            _ => None,
+        })
+        .expect("a TCP listen address")
+}
+
 /// Polls `cond` until it holds; panics naming `what` after `limit`.
 pub async fn eventually<F, Fut>(limit: Duration, what: &str, mut cond: F)
 where

@@ -124,3 +124,30 @@ pub async fn peer_id_ban_refuses_the_peer(b: Backend) {
     relay.shutdown().await;
     env.cleanup().await;
 }
+
+/// A `/dns4` address names no IP when the dial starts: the ban must apply to what it resolves to.
+pub async fn outbound_dns_dial_to_a_banned_ip_is_refused(b: Backend) {
+    let Some(env) = Env::new(b).await else { return };
+    let (relay, client, _dir) = pair(&env).await;
+    let port = crate::node::tcp_port(&client);
+    let dns: libp2p::Multiaddr = format!("/dns4/localhost/tcp/{port}/p2p/{}", client.peer_id())
+        .parse()
+        .unwrap();
+    let banned = relay
+        .control
+        .add_ban(ban(BanTarget::Ip(LOCALHOST), Expiry::Permanent))
+        .await
+        .unwrap();
+    let err = relay.p2p.dial(dns.clone()).await.unwrap_err();
+    assert!(err.to_string().contains("banned"), "{err}");
+    assert!(client.p2p.peer(relay.peer_id()).await.unwrap().is_none());
+    relay.control.remove_ban(banned.id).await.unwrap();
+    relay
+        .p2p
+        .dial(dns)
+        .await
+        .expect("the same name dials once unbanned");
+    client.shutdown().await;
+    relay.shutdown().await;
+    env.cleanup().await;
+}

@@ -170,13 +170,7 @@ async fn other_networks_and_ipfs_never_enter_the_routing_table() {
 async fn static_peer_given_as_dns4_multiaddr_is_dialed() {
     let (relay_dir, node_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let relay = App::start(config(relay_dir.path())).await.unwrap();
-    let port = relay.listen_addrs[0]
-        .iter()
-        .find_map(|p| match p {
-            libp2p::multiaddr::Protocol::Tcp(port) => Some(port),
-            _ => None,
-        })
-        .unwrap();
+    let port = crate::common::tcp_port(&relay);
     let dns: wharf::config::PeerAddr =
         format!("/dns4/localhost/tcp/{port}/p2p/{}", relay.peer_id())
             .parse()

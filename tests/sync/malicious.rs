@@ -61,6 +61,14 @@ async fn crafted(script: Vec<Script>) -> Node {
 
 /// Requests blocks 10..13 from a server playing `script`; returns the client's verdict.
 async fn against(script: Vec<Script>) -> Result<Vec<(u64, Bytes)>, FetchError> {
+    against_with(script, &FetchConfig::default()).await
+}
+
+/// The same with the client's `cfg`.
+async fn against_with(
+    script: Vec<Script>,
+    cfg: &FetchConfig,
+) -> Result<Vec<(u64, Bytes)>, FetchError> {
     let server = crafted(script).await;
     let mut client = Node::spawn(&[&server]).await.unwrap();
     fetch(
@@ -71,9 +79,25 @@ async fn against(script: Vec<Script>) -> Result<Vec<(u64, Bytes)>, FetchError> {
         10,
         3,
         1,
-        &FetchConfig::default(),
+        cfg,
     )
     .await
+}
+
+#[tokio::test]
+async fn refuses_a_response_over_its_byte_budget() {
+    let cfg = FetchConfig {
+        max_response_bytes: 2, // each scripted item carries one byte
+        ..FetchConfig::default()
+    };
+    let script = vec![
+        Script::Items(vec![10, 11, 12]),
+        Script::Fin(FinReason::Complete, 0),
+    ];
+    let err = against_with(script, &cfg).await.unwrap_err();
+    assert!(matches!(err, FetchError::TooLarge(2)), "{err:?}");
+    assert_eq!(err.kind(), Some(PeerReport::Oversized));
+    assert!(err.to_string().contains("max_response_bytes"), "{err}");
 }
 
 #[tokio::test]
@@ -170,4 +194,33 @@ async fn detects_oversized_and_garbage_frames() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), Some(PeerReport::Malformed), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_fetch_waits_for_room_in_the_shared_byte_budget() {
+    let cfg = FetchConfig {
+        max_bytes_in_flight: 1024,
+        ..FetchConfig::default()
+    };
+    let mut taken = wharf::sync::budget::Held::default();
+    cfg.budget.take(1024, 1024, &mut taken).await.unwrap(); // another fetch holds it all
+    let script = vec![
+        Script::Items(vec![10, 11, 12]),
+        Script::Fin(FinReason::Complete, 0),
+    ];
+    let waiting = {
+        let cfg = cfg.clone(); // clones share the budget
+        tokio::spawn(async move { against_with(script, &cfg).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !waiting.is_finished(),
+        "no room: the response is not taken in"
+    );
+    drop(taken);
+    let got = tokio::time::timeout(deadline(), waiting)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.unwrap().len(), 3);
 }

@@ -307,3 +307,30 @@ async fn a_sierra_class_crosses_the_classes_wire_and_the_verifier() {
         .unwrap_err();
     assert_eq!(err.reason(), "class_hash_mismatch", "{err}");
 }
+
+/// Header bytes are stored and served as received, so a relay must hold only what the
+/// signature binds: whitespace or an unknown key around a real signed header, or a header over
+/// the size limit, is refused (and the pipeline blames the relay that sent it).
+#[test]
+fn padded_or_oversized_headers_are_refused() {
+    use wharf::sync::{BlockVerifier, ChainVerifier};
+    let a = adapter();
+    let blocks = sepolia(&a);
+    let v = ChainVerifier(a.clone());
+    let canonical = a.encode_header(&blocks[3].header);
+    assert!(v.verify_header(3, &canonical.clone().into()).is_ok());
+    let mut spaced = b" ".to_vec();
+    spaced.extend_from_slice(&canonical);
+    let mut keyed = br#"{"padding":"xxxxxxxx","#.to_vec();
+    keyed.extend_from_slice(&canonical[1..]);
+    let mut huge = canonical.clone();
+    huge.extend(std::iter::repeat_n(b' ', 20_000));
+    for (bad, why) in [(spaced, "canonical"), (keyed, "canonical"), (huge, "limit")] {
+        let bad = bytes::Bytes::from(bad);
+        let err = v.verify_header(3, &bad).unwrap_err();
+        assert!(err.to_string().contains(why), "{err}");
+        let (index, err) = v.verify_headers(3, &[bad]).unwrap_err();
+        assert_eq!(index, 0);
+        assert!(err.to_string().contains(why), "{err}");
+    }
+}

@@ -5,10 +5,11 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use crate::api::audit::AuditDetail;
 use crate::api::auth::Principal;
 use crate::api::extract::{ApiJson, ApiPath, ApiQuery, Page, Paging};
 use crate::api::{ApiError, ApiState};
@@ -96,11 +97,12 @@ fn parse_duration(raw: &str) -> Result<Duration, ApiError> {
     Ok(d)
 }
 
+/// A ban id: positive for a stored ban, negative for an automatic ban not yet stored.
 fn parse_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>()
         .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::BadRequest(format!("path: id `{raw}` is not a positive integer")))
+        .filter(|id| *id != 0)
+        .ok_or_else(|| ApiError::BadRequest(format!("path: id `{raw}` is not a non-zero integer")))
 }
 
 pub async fn list(
@@ -171,9 +173,14 @@ pub async fn add(
     State(st): State<ApiState>,
     axum::Extension(who): axum::Extension<Principal>,
     ApiJson(body): ApiJson<NewBanBody>,
-) -> Result<(StatusCode, Json<BanView>), ApiError> {
+) -> Result<(StatusCode, Extension<AuditDetail>, Json<BanView>), ApiError> {
     let ban = st.control.add_ban(body.into_new_ban(who.sub)?).await?;
-    Ok((StatusCode::CREATED, Json(BanView::at(ban, Utc::now()))))
+    let detail = AuditDetail::ban(&ban);
+    Ok((
+        StatusCode::CREATED,
+        detail,
+        Json(BanView::at(ban, Utc::now())),
+    ))
 }
 
 pub async fn get_one(
@@ -189,10 +196,10 @@ pub async fn get_one(
 pub async fn remove(
     State(st): State<ApiState>,
     ApiPath(raw): ApiPath<String>,
-) -> Result<Json<BanView>, ApiError> {
+) -> Result<(Extension<AuditDetail>, Json<BanView>), ApiError> {
     let id = parse_id(&raw)?;
     let ban = st.control.remove_ban(id).await?;
-    ban.map(|b| Json(BanView::at(b, Utc::now())))
+    ban.map(|b| (AuditDetail::ban(&b), Json(BanView::at(b, Utc::now()))))
         .ok_or_else(|| ApiError::NotFound(format!("ban {id} does not exist")))
 }
 
@@ -206,12 +213,19 @@ pub struct ClearQuery {
 pub async fn clear(
     State(st): State<ApiState>,
     ApiQuery(q): ApiQuery<ClearQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<(Extension<AuditDetail>, Json<serde_json::Value>), ApiError> {
     if q.confirm != Some(true) {
         return Err(ApiError::BadRequest(
             "query: confirm=true is required to remove every ban".into(),
         ));
     }
     let removed = st.control.clear_bans().await?;
-    Ok(Json(serde_json::json!({ "removed": removed })))
+    let detail = AuditDetail {
+        removed: Some(removed),
+        ..AuditDetail::default()
+    };
+    Ok((
+        Extension(detail),
+        Json(serde_json::json!({ "removed": removed })),
+    ))
 }

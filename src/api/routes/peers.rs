@@ -1,10 +1,11 @@
 //! Connected peers: list (paged, filtered), one, and disconnect.
 
 use axum::extract::State;
-use axum::Json;
+use axum::{Extension, Json};
 use libp2p::PeerId;
 use serde::Deserialize;
 
+use crate::api::audit::AuditDetail;
 use crate::api::extract::{ApiPath, ApiQuery, Page, Paging};
 use crate::api::{ApiError, ApiState};
 use crate::p2p::PeerInfo;
@@ -108,12 +109,11 @@ pub async fn get_one(
 pub async fn disconnect(
     State(st): State<ApiState>,
     ApiPath(raw): ApiPath<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<(Extension<AuditDetail>, Json<serde_json::Value>), ApiError> {
     let peer = parse_peer_id(&raw)?;
     if st.p2p.disconnect(peer).await? {
-        Ok(Json(
-            serde_json::json!({"peer_id": peer.to_string(), "disconnected": true}),
-        ))
+        let body = serde_json::json!({"peer_id": peer.to_string(), "disconnected": true});
+        Ok((AuditDetail::peer(&peer), Json(body)))
     } else {
         Err(ApiError::NotFound(format!("peer {peer} is not connected")))
     }

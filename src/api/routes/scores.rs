@@ -1,8 +1,9 @@
 //! Peer scores: list (paged), one with its event history, reset.
 
 use axum::extract::State;
-use axum::Json;
+use axum::{Extension, Json};
 
+use crate::api::audit::AuditDetail;
 use crate::api::extract::{ApiPath, ApiQuery, Page, Paging};
 use crate::api::routes::peers::parse_peer_id;
 use crate::api::{ApiError, ApiState};
@@ -49,10 +50,9 @@ pub async fn get_one(
 pub async fn reset(
     State(st): State<ApiState>,
     ApiPath(raw): ApiPath<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<(Extension<AuditDetail>, Json<serde_json::Value>), ApiError> {
     let peer = parse_peer_id(&raw)?;
     st.control.reset_score(&peer).await?;
-    Ok(Json(
-        serde_json::json!({ "peer": peer.to_string(), "score": 0.0 }),
-    ))
+    let body = serde_json::json!({ "peer": peer.to_string(), "score": 0.0 });
+    Ok((AuditDetail::peer(&peer), Json(body)))
 }

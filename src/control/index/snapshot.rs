@@ -1,14 +1,16 @@
 //! The immutable lookup structure behind the gate: one hash table per prefix length that
 //! actually occurs, so an address lookup costs one probe per distinct prefix length present
 //! (typically a handful), independent of how many bans exist.
-
-use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
-use std::net::IpAddr;
-use std::sync::Arc;
+//!
+//! The tables are persistent hash tries (`rpds`): publishing a snapshot shares them with the
+//! writer's working copy, and the next change copies only the O(log n) path it touches, never
+//! the whole table (an automatic ban per misbehaving peer must not cost a copy of every ban).
 
 use ipnetwork::IpNetwork;
 use libp2p::PeerId;
+use rpds::HashTrieMapSync;
+use std::hash::{BuildHasher, Hasher};
+use std::net::IpAddr;
 
 use crate::control::ban::BanTarget;
 
@@ -67,13 +69,13 @@ impl BuildHasher for IntHashBuilder {
     }
 }
 
-type Map<K> = HashMap<K, Deadline, IntHashBuilder>;
+type Map<K> = HashTrieMapSync<K, Deadline, IntHashBuilder>;
 
 /// All networks of one prefix length; keys are the network bits shifted down.
 #[derive(Clone)]
-struct PrefixTable<K> {
+struct PrefixTable<K: std::hash::Hash + Eq> {
     prefix: u8,
-    map: Arc<Map<K>>,
+    map: Map<K>,
 }
 
 /// An immutable, cheaply clonable view of every ban, answering "is this blocked".
@@ -81,7 +83,7 @@ struct PrefixTable<K> {
 pub(crate) struct Snapshot {
     v4: Vec<PrefixTable<u32>>,
     v6: Vec<PrefixTable<u128>>,
-    peers: Arc<HashMap<PeerId, Deadline>>,
+    peers: HashTrieMapSync<PeerId, Deadline>,
 }
 
 fn key4(addr: u32, prefix: u8) -> u32 {
@@ -125,21 +127,23 @@ fn set_in<K: std::hash::Hash + Eq + Copy>(
         Some(pos) => pos,
         None if deadline.is_none() => return,
         None => {
-            let map = Arc::new(Map::default());
+            let map = Map::default();
             tables.push(PrefixTable { prefix, map });
             tables.len() - 1
         }
     };
-    let map = Arc::make_mut(&mut tables[pos].map);
+    let map = &mut tables[pos].map;
     match deadline {
-        Some(d) => map.insert(key, d),
-        None => map.remove(&key),
+        Some(d) => map.insert_mut(key, d),
+        None => {
+            map.remove_mut(&key);
+        }
     };
     if map.is_empty() {
         tables.swap_remove(pos);
     }
     // small tables first: they stay in cache and a hit there ends the lookup early
-    tables.sort_by_key(|t| t.map.len());
+    tables.sort_by_key(|t| t.map.size());
 }
 
 impl Snapshot {
@@ -156,8 +160,8 @@ impl Snapshot {
         self.peers.get(peer).is_some_and(|&d| d > now.get())
     }
 
-    /// Sets (`Some`) or clears (`None`) the deadline of one target. Tables shared with a
-    /// published snapshot are copied first, so readers never see a partial change.
+    /// Sets (`Some`) or clears (`None`) the deadline of one target in O(log n): tables shared
+    /// with a published snapshot are persistent, so readers never see a partial change.
     pub(crate) fn set(&mut self, target: &BanTarget, deadline: Option<Deadline>) {
         match target.network() {
             Some(net) => self.set_network(net, deadline),
@@ -165,10 +169,11 @@ impl Snapshot {
                 let BanTarget::Peer(peer) = target else {
                     unreachable!("only peer targets have no network")
                 };
-                let peers = Arc::make_mut(&mut self.peers);
                 match deadline {
-                    Some(d) => peers.insert(*peer, d),
-                    None => peers.remove(peer),
+                    Some(d) => self.peers.insert_mut(*peer, d),
+                    None => {
+                        self.peers.remove_mut(peer);
+                    }
                 };
             }
         }
@@ -198,4 +203,52 @@ pub(crate) fn now_millis() -> Deadline {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(i: u32) -> BanTarget {
+        BanTarget::Ip(IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i)))
+    }
+
+    /// Time of 1,000 changes, each made while the previous version is still published (as the
+    /// writer does), on a snapshot of `existing` IP bans.
+    fn time_changes(existing: u32) -> std::time::Duration {
+        let mut snap = Snapshot::default();
+        for i in 0..existing {
+            snap.set(&ip(i), Some(PERMANENT));
+        }
+        let start = std::time::Instant::now();
+        for i in 0..1_000 {
+            let published = snap.clone();
+            snap.set(&ip(existing + i), Some(PERMANENT));
+            drop(published);
+        }
+        start.elapsed()
+    }
+
+    /// A change must not copy the table it shares with the published snapshot: with a copy per
+    /// change, changes at 100,000 bans cost ~190x more than at 2,000 (measured: 410 ms against
+    /// 2.1 ms); with persistent tables ~4x (42 ms against 12 ms).
+    #[test]
+    fn a_change_does_not_copy_every_ban() {
+        let small = time_changes(2_000);
+        let large = time_changes(100_000);
+        assert!(
+            large < small * 20 + std::time::Duration::from_millis(10),
+            "1,000 changes at 100k bans took {large:?}, at 2k {small:?}"
+        );
+        let mut snap = Snapshot::default();
+        snap.set(&ip(1), Some(PERMANENT));
+        let published = snap.clone();
+        snap.set(&ip(1), None);
+        let now = &mut Lazy::new(|| 0);
+        assert!(
+            published.ip_banned("10.0.0.1".parse().unwrap(), now),
+            "readers unaffected"
+        );
+        assert!(!snap.ip_banned("10.0.0.1".parse().unwrap(), now));
+    }
 }

@@ -169,6 +169,17 @@ impl IndexWriter {
         event
     }
 
+    /// Ids of the provisional bans (negative ids) in the index.
+    pub(crate) fn provisional_ids(&self) -> Vec<i64> {
+        let st = self.lock();
+        st.by_id.range(..0).map(|(id, _)| *id).collect()
+    }
+
+    /// One known ban by id.
+    pub(crate) fn get(&self, id: i64) -> Option<Ban> {
+        self.lock().by_id.get(&id).cloned()
+    }
+
     /// Removes one ban by id, returning it if it was known.
     pub(crate) fn remove(&self, id: i64) -> Option<Ban> {
         let mut state = self.lock();

@@ -53,6 +53,7 @@ impl From<sqlx::Error> for StoreError {
             Database(ref db) if is_connection_state(db.code().as_deref()) => {
                 StoreError::Unavailable(e)
             }
+            Database(ref db) if is_sqlite_busy(db.as_ref()) => StoreError::Unavailable(e),
             e => StoreError::Database(e),
         }
     }
@@ -79,6 +80,16 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 fn is_connection_state(code: Option<&str>) -> bool {
     let class = |c: &str| ["08", "57", "53"].iter().any(|p| c.starts_with(p));
     code.is_some_and(|c| class(c) || c == "55000" || c == "3D000")
+}
+
+/// SQLite's `SQLITE_BUSY` (5) and `SQLITE_LOCKED` (6), with their extended codes: another
+/// writer held the file past `busy_timeout`. Retryable, so an automatic ban is never dropped.
+fn is_sqlite_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_none() {
+        return false;
+    }
+    let code = db.code().and_then(|c| c.parse::<i32>().ok());
+    code.is_some_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
 impl StoreError {
@@ -150,6 +161,10 @@ pub trait ControlStore: Send + Sync + 'static {
         peer: &PeerId,
         limit: u32,
     ) -> Result<Vec<ScoreEventRecord>, StoreError>;
+    /// Deletes bans that expired before `before`; returns how many.
+    async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Deletes the scores (and score events) of `peers`.
+    async fn delete_scores(&self, peers: &[PeerId]) -> Result<(), StoreError>;
     /// Cheap round trip telling whether the database is reachable.
     async fn ping(&self) -> Result<(), StoreError>;
     /// Starts announcing other writers' changes on `tx` (no-op for a single-process store).

@@ -351,6 +351,27 @@ impl ControlStore for PgStore {
         Ok(out)
     }
 
+    async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM control_bans WHERE expires_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn delete_scores(&self, peers: &[PeerId]) -> Result<(), StoreError> {
+        let peers: Vec<String> = peers.iter().map(|p| p.to_string()).collect();
+        let mut tx = self.pool.begin().await?;
+        for sql in [
+            "DELETE FROM control_scores WHERE peer = ANY($1)",
+            "DELETE FROM control_score_events WHERE peer = ANY($1)",
+        ] {
+            sqlx::query(sql).bind(&peers).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

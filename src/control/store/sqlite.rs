@@ -311,6 +311,29 @@ impl ControlStore for SqliteStore {
         Ok(out)
     }
 
+    async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM control_bans WHERE expires_at < ?1")
+            .bind(ms(before))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn delete_scores(&self, peers: &[PeerId]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for peer in peers {
+            for sql in [
+                "DELETE FROM control_scores WHERE peer = ?1",
+                "DELETE FROM control_score_events WHERE peer = ?1",
+            ] {
+                let q = sqlx::query(sql).bind(peer.to_string());
+                q.execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

@@ -235,12 +235,15 @@ impl Gate {
         let inbound = endpoint.is_listener();
         let ip = ip_of(endpoint.get_remote_address());
         self.counts.establish(id, Conn { peer, ip, inbound });
+        self.policy
+            .connection_established(&peer, endpoint.get_remote_address());
         self.metrics
             .connection_opened(inbound, endpoint.get_remote_address());
     }
 
-    fn on_closed(&mut self, id: ConnectionId, endpoint: &ConnectedPoint) {
+    fn on_closed(&mut self, peer: PeerId, id: ConnectionId, endpoint: &ConnectedPoint) {
         self.counts.close(id);
+        self.policy.connection_closed(&peer);
         self.metrics
             .connection_closed(endpoint.is_listener(), endpoint.get_remote_address());
     }
@@ -300,10 +303,11 @@ impl NetworkBehaviour for Gate {
                 self.on_established(e.peer_id, e.connection_id, e.endpoint)
             }
             FromSwarm::ConnectionClosed(ConnectionClosed {
+                peer_id,
                 connection_id,
                 endpoint,
                 ..
-            }) => self.on_closed(connection_id, endpoint),
+            }) => self.on_closed(peer_id, connection_id, endpoint),
             FromSwarm::ListenFailure(ListenFailure { connection_id, .. }) => {
                 self.counts.drop_pending_in(connection_id)
             }

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use libp2p::PeerId;
+use libp2p::{Multiaddr, PeerId};
 
 /// A ban lookup on the connection path; must be cheap and never block.
 pub trait AccessPolicy: Send + Sync + 'static {
@@ -11,6 +11,11 @@ pub trait AccessPolicy: Send + Sync + 'static {
     fn ip_denied(&self, ip: IpAddr) -> bool;
     /// True if connections with `peer` must be refused.
     fn peer_denied(&self, peer: &PeerId) -> bool;
+    /// A connection with `peer` from (or to) `remote` was established: lets the policy learn
+    /// where peers connect from, so penalties known only by peer id can reach the address.
+    fn connection_established(&self, _peer: &PeerId, _remote: &Multiaddr) {}
+    /// A connection with `peer` closed.
+    fn connection_closed(&self, _peer: &PeerId) {}
 }
 
 /// The policy with no bans (nodes started without a control plane, and tests).
