@@ -271,7 +271,7 @@ fn checkpoint_at(n: u64) -> wharf::chain::Checkpoint {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_checkpointed_feeder_starts_there_refuses_a_wrong_parent_and_joiners_sync_from_it() {
-    let gw = MockGateway::start("sepolia", 7, 7).await;
+    let gw = MockGateway::start("sepolia", 6, 6).await;
     let mut wrong_parent = fixture("sepolia", 5);
     wrong_parent.block["parent_block_hash"] = json!("0x1");
     gw.tamper(5, wrong_parent);
@@ -298,12 +298,12 @@ async fn a_checkpointed_feeder_starts_there_refuses_a_wrong_parent_and_joiners_s
     let page = scrape(&feeder).await;
     assert_eq!(sample(&page, "wharf_chain_history_from"), Some(4.0));
     gw.untamper(5);
-    wait_head(&feeder, 7, "checkpointed feeder").await;
+    wait_head(&feeder, 6, "checkpointed feeder").await;
 
     let mut joiner_cfg = sepolia_node(dirs[1].path(), &gw, &[peer_addr(&feeder)], false);
     joiner_cfg.sync.checkpoint = Some(checkpoint_at(4));
     let joiner = App::start(joiner_cfg).await.unwrap();
-    wait_head(&joiner, 7, "joiner from the checkpoint").await;
+    wait_head(&joiner, 6, "joiner from the checkpoint").await;
     assert_eq!(joiner.store.as_ref().unwrap().hash(3).unwrap(), None);
 
     let genesis_joiner = App::start(sepolia_node(
@@ -372,12 +372,12 @@ async fn a_rate_limited_gateway_is_followed_honouring_retry_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_joiner_with_a_wrong_checkpoint_stores_nothing_and_blames_no_honest_peer() {
-    let gw = MockGateway::start("sepolia", 7, 7).await;
+    let gw = MockGateway::start("sepolia", 6, 6).await;
     let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let feeder = App::start(sepolia_node(dirs[0].path(), &gw, &[], true))
         .await
         .unwrap();
-    wait_head(&feeder, 7, "feeder").await;
+    wait_head(&feeder, 6, "feeder").await;
     let mut cfg = sepolia_node(dirs[1].path(), &gw, &[peer_addr(&feeder)], false);
     cfg.sync.checkpoint = Some(format!("4:0x{}", fixture_hash(3)).parse().unwrap());
     let joiner = App::start(cfg).await.unwrap();

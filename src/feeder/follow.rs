@@ -47,6 +47,10 @@ pub(super) struct Follower {
     /// Last reorg reported, so a persisting divergence is counted once.
     last_reorg: Option<(BlockNumber, BlockHash)>,
     last_lag_warning: Option<Instant>,
+    /// Blocks fetched per round: `batch_size`, halved after each rate-limited round and doubled
+    /// back after each round that advanced, so a gateway's per-second budget is spent on a
+    /// prefix that can complete (with its classes) instead of on blocks a 429 then discards.
+    window: u64,
 }
 
 impl Follower {
@@ -56,6 +60,7 @@ impl Follower {
         heads: watch::Sender<Option<CommittedHead>>,
     ) -> Self {
         let tip = heads.borrow().as_ref().map(|h| h.header.clone());
+        let cfg_batch = cfg.batch_size.max(1);
         Follower {
             cfg,
             deps,
@@ -63,6 +68,7 @@ impl Follower {
             tip,
             last_reorg: None,
             last_lag_warning: None,
+            window: cfg_batch,
         }
     }
 
@@ -77,6 +83,7 @@ impl Follower {
             let delay = match outcome {
                 Ok(progress) => {
                     backoff.reset();
+                    self.window = (self.window * 2).min(self.cfg.batch_size.max(1));
                     match progress {
                         Progress::Advanced => continue,
                         Progress::CaughtUp => self.cfg.poll_interval,
@@ -86,6 +93,10 @@ impl Follower {
                     self.report(&e);
                     let delay = backoff.next_delay();
                     match &e {
+                        FeederError::Gateway(f @ FetchError::RateLimited { .. }) => {
+                            self.window = (self.window / 2).max(1);
+                            f.retry_after().map_or(delay, |r| r.max(delay))
+                        }
                         FeederError::Gateway(f) => f.retry_after().map_or(delay, |r| r.max(delay)),
                         _ => delay,
                     }
@@ -108,7 +119,7 @@ impl Follower {
             self.check_same_chain(&head)?;
             return Ok(Progress::CaughtUp);
         }
-        let end = head.number.min(next + self.cfg.batch_size.max(1) - 1);
+        let end = head.number.min(next + self.window - 1);
         let (raws, fetch_error) = self.fetch(next, end).await;
         let refusal = self.verify_and_commit(next, raws, head).await?;
         match (refusal, fetch_error) {
