@@ -79,6 +79,11 @@ fn sync_seeds(blocks: &[Block]) -> Vec<(String, Vec<u8>)> {
     let busy = frame(&fin(FinReason::Busy, 0));
     let mut out = vec![
         ("request".into(), frame(&request)),
+        // 100 bytes of valid fields: over the server's 64-byte request limit.
+        (
+            "request-oversized".into(),
+            [vec![100], [0x08, 5].repeat(50)].concat(),
+        ),
         ("response-complete".into(), response.clone()),
         ("response-not-found".into(), not_found.clone()),
         ("response-busy".into(), busy.clone()),
