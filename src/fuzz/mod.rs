@@ -22,8 +22,11 @@ use crate::chain::devnet::{keypair_from_seed, DevnetAdapter};
 use crate::chain::starknet::StarknetAdapter;
 use crate::chain::{starknet_preset, ChainAdapter};
 
+/// A fuzz target: takes any bytes, panics only on a broken invariant.
+pub type Target = fn(&[u8]);
+
 /// Every fuzz target by name, as `fuzz/fuzz_targets/<name>.rs` and `fuzz/corpus/<name>/` call it.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("sync_frames", sync_frames),
     ("sync_client", sync_client),
     ("head_message", head_message),
