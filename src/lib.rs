@@ -12,6 +12,8 @@ pub mod control;
 pub mod devnet;
 pub mod events;
 pub mod feeder;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod gateway;
 pub mod metrics;
 pub mod p2p;

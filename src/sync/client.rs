@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::io::{AsyncReadExt, BufReader};
+use futures::io::{AsyncRead, AsyncReadExt, BufReader};
 use libp2p::{PeerId, Stream};
 use libp2p_stream::{Control, OpenStreamError};
 
@@ -115,15 +115,15 @@ impl FetchError {
 
 /// A parsed request: which blocks, in which order.
 #[derive(Debug, Clone, Copy)]
-struct Range {
-    start: BlockNumber,
-    limit: u64,
-    step: u64,
+pub(crate) struct Range {
+    pub(crate) start: BlockNumber,
+    pub(crate) limit: u64,
+    pub(crate) step: u64,
 }
 
 impl Range {
     /// Block number of the `i`-th item.
-    fn nth(&self, i: u64) -> BlockNumber {
+    pub(crate) fn nth(&self, i: u64) -> BlockNumber {
         self.start.wrapping_add(i.wrapping_mul(self.step))
     }
 }
@@ -190,16 +190,27 @@ async fn exchange(
     };
     wire::write_message(&mut io, &request, &mut Vec::new(), cfg.idle_timeout).await?;
     wire::close(&mut io, cfg.idle_timeout).await?;
+    read_response(&mut io, component, range, cfg).await
+}
+
+/// Reads and checks a whole response to `range` from any reader (the fuzz targets feed bytes).
+/// On the classes protocol a [`ClassReader`] takes the `Class` messages and rebuilds each
+/// block's bundle.
+pub(crate) async fn read_response<R: AsyncRead + Unpin>(
+    io: &mut R,
+    component: Component,
+    range: Range,
+    cfg: &FetchConfig,
+) -> Result<Vec<(BlockNumber, Bytes)>, FetchError> {
     let classes = (component == Component::Classes).then(|| ClassReader::new(cfg.max_message_size));
-    let items = read_items(&mut io, range, cfg, classes).await?;
-    expect_end(&mut io, cfg.idle_timeout).await?;
+    let items = read_items(io, range, cfg, classes).await?;
+    expect_end(io, cfg.idle_timeout).await?;
     Ok(items)
 }
 
-/// Reads items until the `Fin`, checking numbers, count and the `Fin` itself. `classes` is
-/// set on the classes protocol: it takes the `Class` messages and rebuilds each block's bundle.
-async fn read_items(
-    io: &mut BufReader<Stream>,
+/// Reads items until the `Fin`, checking numbers, count and the `Fin` itself.
+async fn read_items<R: AsyncRead + Unpin>(
+    io: &mut R,
     range: Range,
     cfg: &FetchConfig,
     mut classes: Option<ClassReader>,
@@ -290,7 +301,7 @@ fn check_fin(
 }
 
 /// After `Fin` the server must close: any further byte is data after `Fin`.
-async fn expect_end(io: &mut BufReader<Stream>, timeout: Duration) -> Result<(), FetchError> {
+async fn expect_end<R: AsyncRead + Unpin>(io: &mut R, timeout: Duration) -> Result<(), FetchError> {
     let mut byte = [0u8; 1];
     match tokio::time::timeout(timeout, io.read(&mut byte)).await {
         Ok(Ok(n)) if n > 0 => Err(FetchError::DataAfterFin),

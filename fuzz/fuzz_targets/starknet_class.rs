@@ -1,0 +1,4 @@
+//! Coverage-guided driver of `wharf::fuzz::starknet_class` (the invariants are documented there).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wharf::fuzz::starknet_class(data));
