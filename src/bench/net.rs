@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use libp2p::identity::Keypair;
+use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{Swarm, SwarmEvent};
 use libp2p::{Multiaddr, PeerId};
 use libp2p_stream::Control;
@@ -47,7 +48,12 @@ impl BenchNode {
         })
         .await?;
         for (target, addr) in dial {
-            swarm.dial(addr.clone()).map_err(net)?;
+            // a new source port: a redial from the listen port can hit the old one's TIME_WAIT
+            let opts = DialOpts::unknown_peer_id()
+                .address(addr.clone())
+                .allocate_new_port()
+                .build();
+            swarm.dial(opts).map_err(net)?;
             let target = *target;
             until(&mut swarm, |e| match e {
                 SwarmEvent::ConnectionEstablished { peer_id, .. } if *peer_id == target => Some(()),

@@ -1,12 +1,19 @@
 //! Outbound IP bans after DNS resolution: a `/dns4/host/...` address names no IP, so the
 //! connection gate cannot judge it when the dial starts. This wrapper sits under the DNS
 //! transport and refuses every resolved address whose IP the policy bans.
+//!
+//! It also makes every outbound dial use a new source port. A relay has a public address and
+//! does no hole punching, so reusing its listen port buys nothing, and it breaks redials: a
+//! dial from the listen port to a peer whose previous connection is still in TIME_WAIT fails
+//! with `EADDRINUSE` (seen in the test suite on loopback).
 
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use libp2p::core::transport::{DialOpts, ListenerId, Transport, TransportError, TransportEvent};
+use libp2p::core::transport::{
+    DialOpts, ListenerId, PortUse, Transport, TransportError, TransportEvent,
+};
 use libp2p::Multiaddr;
 
 use super::gate::{ip_of, AccessPolicy};
@@ -56,6 +63,10 @@ where
             let msg = format!("{addr}: address is banned");
             return Err(TransportError::Other(std::io::Error::new(denied, msg)));
         }
+        let opts = DialOpts {
+            port_use: PortUse::New,
+            ..opts
+        };
         self.inner.dial(addr, opts)
     }
 
