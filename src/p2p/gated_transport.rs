@@ -2,10 +2,11 @@
 //! connection gate cannot judge it when the dial starts. This wrapper sits under the DNS
 //! transport and refuses every resolved address whose IP the policy bans.
 //!
-//! It also makes every outbound dial use a new source port. A relay has a public address and
-//! does no hole punching, so reusing its listen port buys nothing, and it breaks redials: a
+//! It also makes every outbound TCP dial use a new source port. A relay has a public address
+//! and does no hole punching, so reusing its listen port buys nothing, and it breaks redials: a
 //! dial from the listen port to a peer whose previous connection is still in TIME_WAIT fails
-//! with `EADDRINUSE` (seen in the test suite on loopback).
+//! with `EADDRINUSE` (seen in the test suite on loopback). QUIC keeps dialing from its
+//! listening endpoint (UDP has no TIME_WAIT, and a new endpoint per dial would cost a socket).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use std::task::{Context, Poll};
 use libp2p::core::transport::{
     DialOpts, ListenerId, PortUse, Transport, TransportError, TransportEvent,
 };
+use libp2p::multiaddr::Protocol;
 use libp2p::Multiaddr;
 
 use super::gate::{ip_of, AccessPolicy};
@@ -63,9 +65,13 @@ where
             let msg = format!("{addr}: address is banned");
             return Err(TransportError::Other(std::io::Error::new(denied, msg)));
         }
-        let opts = DialOpts {
-            port_use: PortUse::New,
-            ..opts
+        let is_tcp = addr.iter().any(|p| matches!(p, Protocol::Tcp(_)));
+        let opts = match is_tcp {
+            true => DialOpts {
+                port_use: PortUse::New,
+                ..opts
+            },
+            false => opts,
         };
         self.inner.dial(addr, opts)
     }
