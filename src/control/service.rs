@@ -54,6 +54,9 @@ pub(super) struct Inner {
     /// Provisional bans still being persisted; removing one (API delete, clear all) cancels
     /// its write.
     pub(super) pending: std::sync::Mutex<std::collections::HashSet<i64>>,
+    /// Held shared while an automatic ban is written and swapped in, exclusively by "clear
+    /// all": a write that lands during a clear can neither survive it nor be lost before it.
+    pub(super) persist_gate: tokio::sync::RwLock<()>,
 }
 
 /// Cheap clonable handle to the control plane.
@@ -142,6 +145,7 @@ impl Control {
             synced,
             next_provisional: AtomicI64::new(lowest.min(0) - 1),
             pending: Default::default(),
+            persist_gate: Default::default(),
         });
         inner.metrics.set_active(inner.index.counts());
         let (tx, rx) = mpsc::channel(FEED_CAPACITY);
@@ -230,6 +234,7 @@ impl Control {
     /// Removes every ban (active and expired, pending automatic bans included); returns how
     /// many there were.
     pub async fn clear_bans(&self) -> Result<u64, ControlError> {
+        let _writes_paused = self.inner.persist_gate.write().await;
         let seen = self.inner.index.epoch();
         let n = self
             .inner

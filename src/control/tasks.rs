@@ -134,6 +134,7 @@ pub(super) async fn flush_loop(inner: Arc<Inner>) {
 pub(super) async fn persist_auto_ban(inner: Arc<Inner>, provisional_id: i64, rec: BanRecord) {
     let mut backoff = Duration::from_millis(200);
     loop {
+        let writing = inner.persist_gate.read().await;
         if !inner.lock_pending().contains(&provisional_id) {
             return;
         }
@@ -148,6 +149,7 @@ pub(super) async fn persist_auto_ban(inner: Arc<Inner>, provisional_id: i64, rec
                 return tracing::error!(error = %e, "auto-ban not persisted; enforced in memory only");
             }
         }
+        drop(writing);
         tokio::select! {
             _ = inner.cancel.cancelled() => return,
             _ = tokio::time::sleep(backoff) => {}
