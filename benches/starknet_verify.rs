@@ -5,7 +5,9 @@
 //! (`block_from_gateway` + the typed parse inside verification), ECDSA verification,
 //! and hashing (the rest of `verify_block`: transaction hashes, tries, state-diff and
 //! block hashes). The 0.13.4 block has no upstream signature, so it is signed here with
-//! a throwaway key to time a complete verification. Takes about 20 s.
+//! a throwaway key to time a complete verification. Then the same verification on one core
+//! and on all cores (`wharf::chain::par`, as the feeder and the P2P pipeline spread the blocks
+//! of a chunk), with the speed-up. Takes about 30 s.
 
 use std::fs;
 use std::hint::black_box;
@@ -16,7 +18,7 @@ use starknet_crypto::{
     get_public_key, pedersen_hash, poseidon_hash, poseidon_hash_many, rfc6979_generate_k, sign,
 };
 use wharf::chain::starknet::{felt_hex, parse_felt, StarknetAdapter};
-use wharf::chain::{Block, ChainAdapter};
+use wharf::chain::{par, Block, ChainAdapter};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/starknet");
 /// Minimum wall time of one measurement, seconds.
@@ -202,6 +204,44 @@ fn primitives() {
     );
 }
 
+/// Blocks per measured chunk when comparing one core with all cores.
+const CHUNK: usize = 64;
+
+/// Transactions and seconds of verifying a chunk of `k`'s blocks (repeated to [`CHUNK`]) on
+/// `threads`.
+fn chunk_secs(k: &Kind, threads: usize) -> (f64, f64) {
+    let chunk: Vec<&Block> = k.blocks.iter().cycle().take(CHUNK).collect();
+    let txs: usize = chunk.iter().map(|b| b.header.bodies[0].count as usize).sum();
+    let secs = per_call(|| {
+        let verified = par::try_each(&chunk, threads, |_, b| k.adapter.verify_block(b, None).map(drop));
+        verified.expect("verify");
+    });
+    (txs as f64, secs)
+}
+
+/// One core against all cores, per block kind.
+fn scaling(kinds: &[Kind]) {
+    let cores = par::cores();
+    let (mut txs, mut one, mut all) = (0.0, 0.0, 0.0);
+    for k in kinds {
+        let ((n, a), (_, b)) = (chunk_secs(k, 1), chunk_secs(k, cores));
+        println!(
+            "{:<24} chunk of {CHUNK} blocks: 1 core {:>8.0} tx/s, {cores} cores {:>8.0} tx/s: {:.2}x",
+            k.name,
+            n / a,
+            n / b,
+            a / b
+        );
+        (txs, one, all) = (txs + n, one + a, all + b);
+    }
+    println!(
+        "all kinds (one chunk each): 1 core {:.0} tx/s, {cores} cores {:.0} tx/s: {:.2}x",
+        txs / one,
+        txs / all,
+        one / all
+    );
+}
+
 fn loadavg() -> String {
     fs::read_to_string("/proc/loadavg")
         .unwrap_or_default()
@@ -238,5 +278,6 @@ fn main() {
     for k in &kinds {
         measure(k);
     }
+    scaling(&kinds);
     println!("load average at end: {}", loadavg());
 }

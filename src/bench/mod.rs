@@ -8,6 +8,7 @@
 
 mod bare;
 mod chain;
+mod cpu;
 mod net;
 mod profile;
 mod report;
@@ -21,6 +22,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::chain::{BlockHash, BlockNumber, ChainAdapter};
 use crate::store::{BlockStore, StoreError, StoreMetrics};
 use crate::sync::{
     ChainVerifier, NoopReporter, PipelineError, SyncConfig, SyncMetrics, SyncPipeline, SyncServer,
@@ -110,9 +112,21 @@ pub async fn run_sync(params: SyncBenchParams) -> Result<SyncBenchReport, BenchE
     let tracker = TaskTracker::new();
     let cancel = CancellationToken::new();
     let relays = start_relays(&params, &minted, &tracker, &cancel).await?;
-    let dial: Vec<&net::BenchNode> = relays.iter().collect();
-    let node = net::BenchNode::spawn(&dial).await?;
-    let sync = sync_into_fresh_store(&params, &minted, &node, &relays, &dir).await?;
+    let joiner = cpu::Joiner::new()?;
+    let dial: Vec<_> = relays.iter().map(|r| (r.peer, r.addr.clone())).collect();
+    let node = joiner
+        .run(async move { net::BenchNode::spawn_dialing(&dial).await })
+        .await??;
+    let fresh = FreshSync {
+        params: params.clone(),
+        expect: (minted.adapter.clone(), minted.head, minted.bytes),
+        control: node.control.clone(),
+        peers: relays.iter().map(|r| r.peer).collect(),
+        dir: dir.join("node"),
+    };
+    let cpu_before = cpu::threads_cpu(cpu::JOINER_THREAD);
+    let sync = joiner.run(fresh.run()).await??;
+    let joiner_cpu = cpu::threads_cpu(cpu::JOINER_THREAD).saturating_sub(cpu_before);
     let plan = bare::Plan::mirroring(&minted.sizes, &params.sync.pipeline, relays.len());
     let bare = bare::transfer(&node, &relays, &plan).await?;
     cancel.cancel();
@@ -123,6 +137,7 @@ pub async fn run_sync(params: SyncBenchParams) -> Result<SyncBenchReport, BenchE
         relays: params.relays,
         premint_secs,
         sync,
+        joiner_cpu,
         bare,
         profile,
         load_before,
@@ -178,45 +193,50 @@ async fn start_relays(
     Ok(relays)
 }
 
-/// Syncs the whole chain from `relays` into a fresh store; checks the head against the minted one.
-async fn sync_into_fresh_store(
-    params: &SyncBenchParams,
-    minted: &chain::Minted,
-    node: &net::BenchNode,
-    relays: &[net::BenchNode],
-    dir: &std::path::Path,
-) -> Result<Transfer, BenchError> {
-    let metrics = StoreMetrics::register(&mut Registry::default());
-    let store = Arc::new(BlockStore::open(
-        &dir.join("node"),
-        minted.adapter.clone(),
-        metrics,
-    )?);
-    let mut pipeline = SyncPipeline::new(
-        node.control.clone(),
-        NETWORK,
-        Arc::new(ChainVerifier(minted.adapter.clone())),
-        store.clone(),
-        Arc::new(NoopReporter),
-        SyncMetrics::register(&mut Registry::default()),
-        params.sync.clone(),
-    );
-    let (_keep, peers) = watch::channel(relays.iter().map(|r| r.peer).collect());
-    let started = Instant::now();
-    let head = pipeline
-        .sync_to(params.blocks - 1, &peers, &CancellationToken::new())
-        .await?;
-    let secs = started.elapsed().as_secs_f64();
-    if store.head() != Some(minted.head) || head != minted.head.0 {
-        return Err(BenchError::Wrong(format!(
-            "synced head {:?}, minted {:?}",
-            store.head(),
-            minted.head
-        )));
+/// The joining node's sync, moved onto its own runtime.
+struct FreshSync {
+    params: SyncBenchParams,
+    /// The chain's rules, and the head and bytes the sync must end with.
+    expect: (Arc<dyn ChainAdapter>, (BlockNumber, BlockHash), usize),
+    control: libp2p_stream::Control,
+    peers: Vec<libp2p::PeerId>,
+    dir: PathBuf,
+}
+
+impl FreshSync {
+    /// Syncs the whole chain from the relays into a fresh store; checks the head against the
+    /// minted one.
+    async fn run(self) -> Result<Transfer, BenchError> {
+        let (adapter, minted_head, bytes) = self.expect;
+        let metrics = StoreMetrics::register(&mut Registry::default());
+        let store = Arc::new(BlockStore::open(&self.dir, adapter.clone(), metrics)?);
+        let mut pipeline = SyncPipeline::new(
+            self.control,
+            NETWORK,
+            Arc::new(ChainVerifier(adapter)),
+            store.clone(),
+            Arc::new(NoopReporter),
+            SyncMetrics::register(&mut Registry::default()),
+            self.params.sync.clone(),
+        );
+        let relays = self.peers.len();
+        let (_keep, peers) = watch::channel(self.peers);
+        let started = Instant::now();
+        let head = pipeline
+            .sync_to(self.params.blocks - 1, &peers, &CancellationToken::new())
+            .await?;
+        let secs = started.elapsed().as_secs_f64();
+        if store.head() != Some(minted_head) || head != minted_head.0 {
+            return Err(BenchError::Wrong(format!(
+                "synced head {:?}, minted {:?}",
+                store.head(),
+                minted_head
+            )));
+        }
+        Ok(Transfer {
+            bytes,
+            secs,
+            streams: bare::max_streams(&self.params.sync.pipeline, relays),
+        })
     }
-    Ok(Transfer {
-        bytes: minted.bytes,
-        secs,
-        streams: bare::max_streams(&params.sync.pipeline, relays.len()),
-    })
 }

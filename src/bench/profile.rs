@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use prometheus_client::registry::Registry;
+use sha2::{Digest, Sha256};
 
 use super::chain::Minted;
 use super::BenchError;
@@ -27,6 +28,9 @@ pub struct StageCosts {
     pub header_batch_us: f64,
     /// Commitment checks of the four bodies.
     pub bodies_us: f64,
+    /// The hardware floor of the body checks: one SHA-256 over the block's wire bytes (all six
+    /// parts, 8.67 KiB by default) in one pass.
+    pub sha256_us: f64,
     /// Commit into a fresh store (through the sync sink, batches of one window).
     pub commit_us: f64,
 }
@@ -61,6 +65,7 @@ pub fn run(minted: &Minted, dir: &Path) -> Result<StageCosts, BenchError> {
         }
     }
     let bodies_us = per_block(started, n);
+    let sha256_us = sha256_floor(&ranges, n);
     let blocks = verified(headers, ranges);
     let store = BlockStore::open(
         dir,
@@ -78,8 +83,22 @@ pub fn run(minted: &Minted, dir: &Path) -> Result<StageCosts, BenchError> {
         header_us,
         header_batch_us,
         bodies_us,
+        sha256_us,
         commit_us,
     })
+}
+
+/// Microseconds per block of one SHA-256 pass over each block's six parts.
+fn sha256_floor(parts: &[Vec<Bytes>; 6], n: u64) -> f64 {
+    let started = Instant::now();
+    for i in 0..n as usize {
+        let mut hasher = Sha256::new();
+        for column in parts {
+            hasher.update(column.get(i).map_or(&[][..], |b| b.as_ref()));
+        }
+        std::hint::black_box(hasher.finalize());
+    }
+    per_block(started, n)
 }
 
 /// Every component of blocks `0..n`, as the sync server reads them.

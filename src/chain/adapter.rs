@@ -5,9 +5,19 @@ use std::fmt;
 
 use bytes::Bytes;
 
+use super::verified::{check_number, check_size};
 use super::{
-    Block, BlockHash, BlockNumber, ClassHash, ClassNeeds, Component, Header, BODY_COMPONENTS,
+    Block, BlockHash, BlockNumber, ClassHash, ClassNeeds, Component, Header, VerifiedBlock,
+    BODY_COMPONENTS,
 };
+
+/// Largest header accepted, in bytes (default of [`ChainAdapter::part_limit`]): real headers
+/// are 238 bytes (devnet) to about 1.3 KiB (Starknet JSON, the largest fixture).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// Largest body or class bundle accepted, in bytes (default of [`ChainAdapter::part_limit`]):
+/// the sync protocols' frame limit.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Why a header, body or block was refused. [`VerifyError::reason`] is the stable
 /// label used in metrics and logs.
@@ -195,32 +205,69 @@ pub trait ChainAdapter: Send + Sync + fmt::Debug {
         ))
     }
 
-    /// All checks: parent link (when the parent is known), signature, every body, then the
-    /// bodies against each other.
+    /// Largest accepted size of one part, in bytes, checked before it is decoded. Default:
+    /// [`MAX_HEADER_BYTES`] for headers, [`MAX_BODY_BYTES`] for the rest.
+    fn part_limit(&self, component: Component) -> usize {
+        match component {
+            Component::Headers => MAX_HEADER_BYTES,
+            _ => MAX_BODY_BYTES,
+        }
+    }
+
+    /// Decodes header bytes that are exactly the adapter's canonical encoding of what they
+    /// decode to, within [`ChainAdapter::part_limit`]: the signature covers the decoded fields
+    /// only, so whitespace, unknown keys or trailing bytes would otherwise be stored and served.
+    fn decode_canonical_header(&self, bytes: &[u8]) -> Result<Header, VerifyError> {
+        check_size("header", bytes.len(), self.part_limit(Component::Headers))?;
+        let header = self.decode_header(bytes)?;
+        if self.encode_header(&header) != bytes {
+            return Err(VerifyError::malformed("header", "not in canonical form"));
+        }
+        Ok(header)
+    }
+
+    /// [`ChainAdapter::verify_body`] after the size check of [`ChainAdapter::part_limit`].
+    fn verify_part(
+        &self,
+        header: &Header,
+        component: Component,
+        body: &[u8],
+    ) -> Result<(), VerifyError> {
+        check_size(component.name(), body.len(), self.part_limit(component))?;
+        self.verify_body(header, component, body)
+    }
+
+    /// All checks: parent link (when the parent is known), signature, every body (size and
+    /// canonical form included), then the bodies against each other. Returns the block in the
+    /// form the store takes: its hash and canonical header bytes, computed once here. The
+    /// classes are carried as given (a feeder verifies and attaches them afterwards).
     fn verify_block(
         &self,
         block: &Block,
         parent: Option<&Header>,
-    ) -> Result<BlockHash, VerifyError> {
+    ) -> Result<VerifiedBlock, VerifyError> {
         if let Some(parent) = parent {
             self.verify_parent_link(&block.header, parent)?;
         }
         let hash = self.verify_header_signature(&block.header)?;
+        let encoded_header = Bytes::from(self.encode_header(&block.header));
+        check_size("header", encoded_header.len(), self.part_limit(Component::Headers))?;
         for (component, body) in BODY_COMPONENTS.iter().zip(&block.bodies) {
-            self.verify_body(&block.header, *component, body)?;
+            self.verify_part(&block.header, *component, body)?;
         }
         self.verify_cross_links(&block.bodies)?;
-        Ok(hash)
+        Ok(VerifiedBlock {
+            header: block.header.clone(),
+            hash,
+            encoded_header,
+            bodies: block.bodies.clone(),
+            classes: block.classes.clone(),
+        })
     }
 
     /// Checks that `header` is the direct child of `parent` (height and hash).
     fn verify_parent_link(&self, header: &Header, parent: &Header) -> Result<(), VerifyError> {
-        if header.number != parent.number + 1 {
-            return Err(VerifyError::WrongNumber {
-                expected: parent.number + 1,
-                actual: header.number,
-            });
-        }
+        check_number(parent.number + 1, header.number)?;
         let expected = self.block_hash(parent);
         if header.parent_hash != expected {
             return Err(VerifyError::ParentMismatch {

@@ -13,15 +13,18 @@ mod hash;
 pub mod metrics;
 pub mod presets;
 pub mod starknet;
+pub mod par;
+mod verified;
 pub mod wire;
 
-pub use adapter::{ChainAdapter, VerifyError};
+pub use adapter::{ChainAdapter, VerifyError, MAX_BODY_BYTES, MAX_HEADER_BYTES};
 pub use block::{body_index, Block, BodySummary, Header, BODY_COMPONENTS};
 pub use checkpoint::{Checkpoint, ParseCheckpointError};
 pub use classes::{ClassEntry, ClassHash, ClassNeeds};
 pub use component::Component;
 pub use hash::{BlockHash, ParseHashError};
 pub use metrics::ChainMetrics;
+pub use verified::{check_number, check_size, VerifiedBlock};
 pub use presets::{starknet_preset, ChainKind, StarknetPreset, STARKNET_PRESETS};
 
 /// Height of a block in its chain (genesis is 0).

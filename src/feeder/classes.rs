@@ -11,7 +11,7 @@ use futures::StreamExt;
 
 use super::{FeederDeps, FeederError};
 use crate::chain::classes::encode_bundle;
-use crate::chain::{Block, BlockNumber, ClassEntry, ClassHash, VerifyError};
+use crate::chain::{BlockNumber, ClassEntry, ClassHash, VerifiedBlock, VerifyError};
 
 /// A block's class list, and which of its classes are to be fetched.
 struct Plan {
@@ -26,8 +26,8 @@ struct Plan {
 pub(super) async fn attach(
     deps: &FeederDeps,
     concurrency: usize,
-    mut blocks: Vec<Block>,
-) -> (Vec<Block>, Option<FeederError>) {
+    mut blocks: Vec<VerifiedBlock>,
+) -> (Vec<VerifiedBlock>, Option<FeederError>) {
     let (plan, mut error) = plan(deps, &blocks);
     blocks.truncate(plan.lists.len());
     let (fetched, fetch_error) = fetch(deps, concurrency, &plan.fetch).await;
@@ -52,7 +52,7 @@ pub(super) async fn attach(
 }
 
 /// Decides each block's class list from its state diff and the store.
-fn plan(deps: &FeederDeps, blocks: &[Block]) -> (Plan, Option<FeederError>) {
+fn plan(deps: &FeederDeps, blocks: &[VerifiedBlock]) -> (Plan, Option<FeederError>) {
     let mut plan = Plan {
         lists: Vec::with_capacity(blocks.len()),
         fetch: Vec::new(),
@@ -70,7 +70,7 @@ fn plan(deps: &FeederDeps, blocks: &[Block]) -> (Plan, Option<FeederError>) {
 /// One block's class list: its declared classes, and its deployed classes nobody brought yet.
 fn block_list(
     deps: &FeederDeps,
-    block: &Block,
+    block: &VerifiedBlock,
     brought: &mut HashSet<ClassHash>,
     fetch: &mut Vec<(ClassHash, BlockNumber)>,
 ) -> Result<Vec<ClassHash>, FeederError> {

@@ -9,7 +9,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
 use super::{CommittedHead, FeederConfig, FeederDeps, FeederError, FetchError, RawBlock};
-use crate::chain::{Block, BlockHash, BlockNumber, ChainAdapter, Checkpoint, Header, VerifyError};
+use crate::chain::{
+    check_number, par, Block, BlockHash, BlockNumber, ChainAdapter, Checkpoint, Header, VerifiedBlock,
+    VerifyError,
+};
 use crate::gateway::HeadResponse;
 use crate::store::StoreError;
 
@@ -168,19 +171,18 @@ impl Follower {
         let (blocks, class_error) = super::classes::attach(&self.deps, concurrency, blocks).await;
         let deps = self.deps.clone();
         let blocks =
-            tokio::task::spawn_blocking(move || deps.store.commit_batch(&blocks).map(|_| blocks))
+            tokio::task::spawn_blocking(move || deps.store.commit_verified(&blocks).map(|_| blocks))
                 .await??;
         if let Some(last) = blocks.last() {
-            self.on_committed(blocks.len() as u64, last.header.clone());
+            self.on_committed(blocks.len() as u64, last);
         }
         Ok(class_error.or(refusal))
     }
 
-    fn on_committed(&mut self, count: u64, header: Header) {
-        let hash = self.deps.adapter.block_hash(&header);
-        let number = header.number;
+    /// Moves the tip and announces the new head (`wharf_chain_head` is the store's watcher's).
+    fn on_committed(&mut self, count: u64, last: &VerifiedBlock) {
+        let (number, hash, header) = (last.number(), last.hash, last.header.clone());
         self.deps.metrics.blocks_committed.inc_by(count);
-        self.deps.metrics.chain_head.set(number as i64);
         tracing::debug!(number, %hash, count, "committed upstream blocks");
         self.tip = Some(header.clone());
         self.heads.send_replace(Some(CommittedHead {
@@ -250,26 +252,40 @@ impl Follower {
     }
 }
 
-/// Decodes and verifies `raws` (blocks `start..`) in order against their parents.
-/// Returns the valid prefix and the refusal that ended it.
+/// Decodes and verifies `raws` (blocks `start..`) against their parents, blocks spread over
+/// the cores. Returns the valid prefix and the refusal that ended it.
 fn verify_prefix(
     deps: &FeederDeps,
-    mut parent: Option<Header>,
+    parent: Option<Header>,
     start: BlockNumber,
     raws: &[RawBlock],
     head: &HeadResponse,
-) -> (Vec<Block>, Option<(BlockNumber, VerifyError)>) {
-    let mut blocks = Vec::with_capacity(raws.len());
+) -> (Vec<VerifiedBlock>, Option<(BlockNumber, VerifyError)>) {
     let anchor = deps.store.checkpoint();
-    for (number, raw) in (start..).zip(raws) {
-        let block = deps.upstream.decode(&*deps.adapter, raw);
-        let verified = block
-            .and_then(|b| verify_one(&*deps.adapter, parent.as_ref(), anchor, number, b, head));
-        match verified {
-            Ok(block) => {
-                parent = Some(block.header.clone());
-                blocks.push(block);
-            }
+    let adapter = &*deps.adapter;
+    let threads = par::cores();
+    let decoded: Vec<Result<Block, VerifyError>> = par::map_slices(raws, threads, |_, slice| {
+        slice.iter().map(|raw| deps.upstream.decode(adapter, raw)).collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    let verified = par::map_slices(&decoded, threads, |offset, slice| {
+        let one = |(i, block): (usize, &Result<Block, VerifyError>)| {
+            let parent = match i {
+                0 => parent.as_ref(),
+                _ => decoded[i - 1].as_ref().ok().map(|b| &b.header),
+            };
+            let number = start + i as u64;
+            let block = block.as_ref().map_err(Clone::clone);
+            block.and_then(|b| verify_one(adapter, parent, anchor, number, b, head))
+        };
+        (offset..).zip(slice).map(one).collect::<Vec<_>>()
+    });
+    let mut blocks = Vec::with_capacity(raws.len());
+    for (number, result) in (start..).zip(verified.into_iter().flatten()) {
+        match result {
+            Ok(block) => blocks.push(block),
             Err(e) => return (blocks, Some((number, e))),
         }
     }
@@ -281,15 +297,10 @@ fn verify_one(
     parent: Option<&Header>,
     anchor: Option<Checkpoint>,
     number: BlockNumber,
-    block: Block,
+    block: &Block,
     head: &HeadResponse,
-) -> Result<Block, VerifyError> {
-    if block.number() != number {
-        return Err(VerifyError::WrongNumber {
-            expected: number,
-            actual: block.number(),
-        });
-    }
+) -> Result<VerifiedBlock, VerifyError> {
+    check_number(number, block.number())?;
     match (parent, anchor) {
         // The first block of a checkpointed chain: its hash is the operator's, its parent unknown.
         (None, Some(cp)) => adapter.verify_hash(&block.header, &cp.hash)?,
@@ -303,11 +314,12 @@ fn verify_one(
         }
         _ => {}
     }
-    adapter.verify_block(&block, parent)?;
-    if number == head.number {
-        adapter.verify_hash(&block.header, &head.hash)?;
+    let verified = adapter.verify_block(block, parent)?;
+    if number == head.number && verified.hash != head.hash {
+        let (expected, actual) = (head.hash, verified.hash);
+        return Err(VerifyError::HashMismatch { expected, actual });
     }
-    Ok(block)
+    Ok(verified)
 }
 
 fn unix_ms() -> u64 {

@@ -13,7 +13,9 @@ use super::checkpoint::read_anchor;
 use super::classes;
 use super::error::{db, StoreError};
 use super::StoreMetrics;
-use crate::chain::{Block, BlockHash, BlockNumber, ChainAdapter, Checkpoint, Component, Header};
+use crate::chain::{
+    Block, BlockHash, BlockNumber, ChainAdapter, Checkpoint, Component, Header, VerifiedBlock,
+};
 
 /// File name of the store inside the data directory.
 pub const BLOCKS_FILE: &str = "blocks.redb";
@@ -98,44 +100,34 @@ impl BlockStore {
         self.head.subscribe()
     }
 
-    /// Commits one block atomically; it must directly follow the head. Returns its hash.
-    /// The caller has verified the block (see [`ChainAdapter::verify_block`]).
+    /// Commits one block the caller trusts (see [`BlockStore::commit_batch`]); it must
+    /// directly follow the head. Returns its hash.
     pub fn commit(&self, block: &Block) -> Result<BlockHash, StoreError> {
         let hash = self.commit_batch(std::slice::from_ref(block))?;
         Ok(hash.expect("one block committed").1)
     }
 
-    /// Commits consecutive blocks in one transaction (all or none); returns the new head.
-    /// Lets the sync pipeline amortise the fsync over a chunk.
+    /// Commits consecutive blocks the caller trusts without verifying them (tests, the
+    /// benchmark's pre-mint): encodes and hashes each, then [`BlockStore::commit_verified`].
     pub fn commit_batch(&self, blocks: &[Block]) -> Result<Head, StoreError> {
-        let encoded: Vec<(Vec<u8>, BlockHash)> = blocks
+        let trusted: Vec<VerifiedBlock> = blocks
             .iter()
-            .map(|b| {
-                (
-                    self.adapter.encode_header(&b.header),
-                    self.adapter.block_hash(&b.header),
-                )
+            .map(|b| VerifiedBlock {
+                header: b.header.clone(),
+                hash: self.adapter.block_hash(&b.header),
+                encoded_header: self.adapter.encode_header(&b.header).into(),
+                bodies: b.bodies.clone(),
+                classes: b.classes.clone(),
             })
             .collect();
-        let raw: Vec<RawBlock<'_>> = blocks
-            .iter()
-            .zip(&encoded)
-            .map(|(b, (header, hash))| RawBlock {
-                number: b.header.number,
-                parent_hash: b.header.parent_hash,
-                hash: *hash,
-                header,
-                bodies: b.bodies.each_ref().map(|x| x.as_ref()),
-                classes: &b.classes,
-            })
-            .collect();
-        self.commit_raw(&raw)
+        self.commit_verified(&trusted)
     }
 
-    /// [`BlockStore::commit_batch`] for blocks already in wire form, with the hash and header
-    /// fields their verification produced (the sync pipeline's path: nothing re-encoded or
-    /// re-hashed). `header` must be the adapter's encoding of the header that hashes to `hash`.
-    pub fn commit_raw(&self, blocks: &[RawBlock<'_>]) -> Result<Head, StoreError> {
+    /// The one commit of verified blocks (feeder and P2P sync): consecutive blocks following
+    /// the head, in one transaction (all or none), stored with the hash and canonical parts
+    /// their verification produced (nothing re-encoded or re-hashed). Returns the new head,
+    /// which it publishes to [`BlockStore::subscribe_head`].
+    pub fn commit_verified(&self, blocks: &[VerifiedBlock]) -> Result<Head, StoreError> {
         let _writer = self.writer.lock().expect("writer lock poisoned");
         let result = self.write_blocks(blocks);
         self.metrics.observe(STORE, "commit", result.is_err());
@@ -146,7 +138,7 @@ impl BlockStore {
         Ok(new_head)
     }
 
-    fn write_blocks(&self, blocks: &[RawBlock<'_>]) -> Result<Head, StoreError> {
+    fn write_blocks(&self, blocks: &[VerifiedBlock]) -> Result<Head, StoreError> {
         let txn = self.db.begin_write().map_err(db)?;
         let mut head = read_head(&txn.open_table(META).map_err(db)?)?;
         let anchor = read_anchor(&txn.open_table(META).map_err(db)?)?;
@@ -266,48 +258,34 @@ impl BlockStore {
     }
 }
 
-/// One verified block in wire form, for [`BlockStore::commit_raw`].
-#[derive(Debug, Clone, Copy)]
-pub struct RawBlock<'a> {
-    /// Its height.
-    pub number: BlockNumber,
-    /// Its parent's hash (checked against the head).
-    pub parent_hash: BlockHash,
-    /// Its block hash (becomes the head).
-    pub hash: BlockHash,
-    /// The adapter's header bytes, signature included.
-    pub header: &'a [u8],
-    /// The four bodies in [`crate::chain::BODY_COMPONENTS`] order.
-    pub bodies: [&'a [u8]; 4],
-    /// The class bundle ([`crate::chain::classes`]); empty when the block brings none.
-    pub classes: &'a [u8],
-}
-
 /// Writes one block that follows `head`; returns the new head.
 fn write_block(
     tables: &mut WriteTables<'_>,
     head: Head,
     anchor: Option<Checkpoint>,
-    block: &RawBlock<'_>,
+    block: &VerifiedBlock,
 ) -> Result<(BlockNumber, BlockHash), StoreError> {
+    let number = block.number();
     match (head, anchor) {
-        (None, Some(cp)) => check_anchor(&cp, block)?,
-        _ => check_follows(head, block.number, block.parent_hash)?,
+        (None, Some(cp)) => check_anchor(&cp, number, block.hash)?,
+        _ => check_follows(head, number, block.parent_hash())?,
     }
-    let number = block.number;
-    tables.headers.insert(number, block.header).map_err(db)?;
+    tables
+        .headers
+        .insert(number, block.encoded_header.as_ref())
+        .map_err(db)?;
     tables
         .hashes
         .insert(number, block.hash.as_bytes().as_slice())
         .map_err(db)?;
-    for (table, body) in tables.bodies.iter_mut().zip(block.bodies) {
-        table.insert(number, body).map_err(db)?;
+    for (table, body) in tables.bodies.iter_mut().zip(&block.bodies) {
+        table.insert(number, body.as_ref()).map_err(db)?;
     }
     classes::write(
         &mut tables.definitions,
         &mut tables.class_lists,
         number,
-        block.classes,
+        &block.classes,
     )?;
     Ok((number, block.hash))
 }
@@ -362,17 +340,17 @@ fn read_head(meta: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<H
 
 /// The first block of a checkpointed chain: the checkpoint's number and hash (its parent is
 /// trusted through the operator's checkpoint, not checked).
-fn check_anchor(cp: &Checkpoint, block: &RawBlock<'_>) -> Result<(), StoreError> {
-    if block.number != cp.number {
+fn check_anchor(cp: &Checkpoint, number: BlockNumber, hash: BlockHash) -> Result<(), StoreError> {
+    if number != cp.number {
         return Err(StoreError::NotContiguous {
             expected: cp.number,
-            got: block.number,
+            got: number,
         });
     }
-    if block.hash != cp.hash {
+    if hash != cp.hash {
         return Err(StoreError::Checkpoint(format!(
-            "block {} has hash 0x{}, not the checkpoint's 0x{}",
-            block.number, block.hash, cp.hash
+            "block {number} has hash 0x{hash}, not the checkpoint's 0x{}",
+            cp.hash
         )));
     }
     Ok(())

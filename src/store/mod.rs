@@ -17,7 +17,7 @@ mod error;
 mod metrics;
 mod rollback;
 
-pub use blocks::{BlockStore, Head, RawBlock, BLOCKS_FILE};
+pub use blocks::{BlockStore, Head, BLOCKS_FILE};
 pub use error::StoreError;
 pub use metrics::StoreMetrics;
 pub use rollback::{rollback, RolledBack};

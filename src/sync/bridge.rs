@@ -7,9 +7,10 @@ use bytes::Bytes;
 
 use crate::chain::classes::{bundle_slices, check_list};
 use crate::chain::{
-    BlockHash, BlockNumber, ChainAdapter, ClassHash, Component, Header, VerifyError,
+    check_number, check_size, BlockHash, BlockNumber, ChainAdapter, ClassHash, Component, Header,
+    VerifiedBlock as Verified, VerifyError,
 };
-use crate::store::{BlockStore, RawBlock, StoreError};
+use crate::store::{BlockStore, StoreError};
 use crate::sync::pipeline::{BlockSink, BlockVerifier, VerifiedBlock};
 use crate::sync::source::{BlockSource, SourceError};
 
@@ -26,27 +27,6 @@ pub struct CheckedHeader {
 #[derive(Debug, Clone)]
 pub struct ChainVerifier(pub Arc<dyn ChainAdapter>);
 
-/// Largest header accepted from a peer, in bytes: real headers are a few hundred bytes
-/// (devnet) to about 2 KiB (Starknet JSON).
-pub const MAX_HEADER_BYTES: usize = 16 * 1024;
-
-impl ChainVerifier {
-    /// Decodes header bytes that are exactly the adapter's canonical encoding of what they
-    /// decode to: the signature covers the decoded fields only, so whitespace, unknown keys
-    /// or trailing bytes would otherwise be stored and served as received.
-    fn decode_canonical(&self, bytes: &Bytes) -> Result<Header, VerifyError> {
-        if bytes.len() > MAX_HEADER_BYTES {
-            let detail = format!("{} bytes, limit {MAX_HEADER_BYTES}", bytes.len());
-            return Err(VerifyError::malformed("header", detail));
-        }
-        let header = self.0.decode_header(bytes)?;
-        if self.0.encode_header(&header) != bytes.as_ref() {
-            return Err(VerifyError::malformed("header", "not in canonical form"));
-        }
-        Ok(header)
-    }
-}
-
 impl BlockVerifier for ChainVerifier {
     type Header = CheckedHeader;
     type Error = VerifyError;
@@ -56,13 +36,8 @@ impl BlockVerifier for ChainVerifier {
         number: BlockNumber,
         bytes: &Bytes,
     ) -> Result<CheckedHeader, VerifyError> {
-        let header = self.decode_canonical(bytes)?;
-        if header.number != number {
-            return Err(VerifyError::WrongNumber {
-                expected: number,
-                actual: header.number,
-            });
-        }
+        let header = self.0.decode_canonical_header(bytes)?;
+        check_number(number, header.number)?;
         let hash = self.0.verify_header_signature(&header)?;
         Ok(CheckedHeader { header, hash })
     }
@@ -76,17 +51,8 @@ impl BlockVerifier for ChainVerifier {
     ) -> Result<Vec<CheckedHeader>, (usize, VerifyError)> {
         let mut headers = Vec::with_capacity(raw.len());
         for (i, (number, bytes)) in (start..).zip(raw).enumerate() {
-            let header = self.decode_canonical(bytes).map_err(|e| (i, e))?;
-            if header.number != number {
-                let actual = header.number;
-                return Err((
-                    i,
-                    VerifyError::WrongNumber {
-                        expected: number,
-                        actual,
-                    },
-                ));
-            }
+            let header = self.0.decode_canonical_header(bytes).map_err(|e| (i, e))?;
+            check_number(number, header.number).map_err(|e| (i, e))?;
             headers.push(header);
         }
         let refs: Vec<&Header> = headers.iter().collect();
@@ -114,9 +80,10 @@ impl BlockVerifier for ChainVerifier {
         body: &Bytes,
     ) -> Result<(), VerifyError> {
         if component == Component::Classes {
+            check_size("classes", body.len(), self.0.part_limit(component))?;
             return verify_classes(&*self.0, body);
         }
-        self.0.verify_body(&header.header, component, body)
+        self.0.verify_part(&header.header, component, body)
     }
 
     fn verify_links(
@@ -171,23 +138,25 @@ impl BlockSink<CheckedHeader> for BlockStore {
         self.checkpoint().map(|cp| (cp.number, cp.hash))
     }
 
-    /// Stores the parts as received, with the hash verification computed: no re-encoding.
+    /// Stores the parts as received (each checked canonical), with the hash verification
+    /// computed: nothing re-encoded or re-hashed.
     fn commit(&self, blocks: Vec<VerifiedBlock<CheckedHeader>>) -> Result<(), StoreError> {
-        let raw: Vec<RawBlock<'_>> = blocks.iter().map(raw_block).collect();
-        self.commit_raw(&raw).map(|_| ())
+        let blocks: Vec<Verified> = blocks.into_iter().map(Verified::from).collect();
+        self.commit_verified(&blocks).map(|_| ())
     }
 }
 
-/// A verified block in the store's wire form (the header bytes are exactly what was verified).
-fn raw_block(block: &VerifiedBlock<CheckedHeader>) -> RawBlock<'_> {
-    let [header, t, r, e, s, classes] = &block.parts;
-    RawBlock {
-        number: block.number,
-        parent_hash: block.header.header.parent_hash,
-        hash: block.hash,
-        header,
-        bodies: [t, r, e, s].map(|b| b.as_ref()),
-        classes,
+impl From<VerifiedBlock<CheckedHeader>> for Verified {
+    /// The pipeline's checked parts as the one verified-block form (moves, no copies).
+    fn from(block: VerifiedBlock<CheckedHeader>) -> Verified {
+        let [encoded_header, t, r, e, s, classes] = block.parts;
+        Verified {
+            header: block.header.header,
+            hash: block.hash,
+            encoded_header,
+            bodies: [t, r, e, s],
+            classes,
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use wharf::chain::devnet::{
     decode_items, encode_items, keypair_from_seed, DevnetAdapter, DevnetMinter,
 };
 use wharf::chain::wire::{decode_block, encode_block};
-use wharf::chain::{Block, BlockHash, ChainAdapter, Component, VerifyError};
+use wharf::chain::{Block, ChainAdapter, Component, VerifiedBlock, VerifyError};
 
 use crate::helpers::{mint_chain, minter, params};
 
@@ -16,7 +16,7 @@ fn two_blocks() -> (DevnetMinter, Block, Block) {
     (minter, blocks.pop().unwrap(), child)
 }
 
-fn reason(result: Result<BlockHash, VerifyError>) -> &'static str {
+fn reason(result: Result<VerifiedBlock, VerifyError>) -> &'static str {
     result.expect_err("block must be refused").reason()
 }
 
@@ -28,7 +28,7 @@ fn header_and_block_round_trip() {
     assert_eq!(adapter.decode_header(&bytes).unwrap(), child.header);
     let wire = encode_block(adapter, &child);
     assert_eq!(decode_block(adapter, &wire).unwrap(), child);
-    let hash = adapter.verify_block(&child, Some(&genesis.header)).unwrap();
+    let hash = adapter.verify_block(&child, Some(&genesis.header)).unwrap().hash;
     assert_eq!(hash, adapter.block_hash(&child.header));
     assert_eq!(
         child.header.parent_hash,

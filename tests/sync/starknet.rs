@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use wharf::chain::classes::{decode_bundle, encode_bundle};
 use wharf::chain::starknet::StarknetAdapter;
-use wharf::chain::{Block, ChainAdapter};
+use wharf::chain::{Block, ChainAdapter, Component};
 use wharf::store::{BlockStore, StoreMetrics};
 use wharf::sync::pipeline::SyncPipeline;
 use wharf::sync::{
@@ -171,6 +171,51 @@ async fn a_relay_leaving_out_a_declared_class_is_blamed() {
     sync_from(|_, _| class_tampering_source(&blocks, 2, true), true).await;
 }
 
+/// `json` with an unknown key in its first object, in sorted position: canonical JSON that
+/// only the key lists catch. `None` when it holds no object (an empty list).
+fn with_unknown_key(json: &[u8]) -> Option<Vec<u8>> {
+    fn first_object(v: &mut serde_json::Value) -> Option<&mut serde_json::Map<String, serde_json::Value>> {
+        match v {
+            serde_json::Value::Object(map) => Some(map),
+            serde_json::Value::Array(items) => items.iter_mut().find_map(first_object),
+            _ => None,
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(json).unwrap();
+    first_object(&mut value)?.insert("padding".into(), json!("x".repeat(256)));
+    Some(serde_json::to_vec(&value).unwrap())
+}
+
+/// `json` with a space after its opening bracket.
+fn with_space(json: &[u8]) -> Vec<u8> {
+    [&json[..1], b" ", &json[1..]].concat()
+}
+
+/// A relay padding every header and body: an unknown key where there is an object to put it
+/// in on odd parts, whitespace otherwise.
+fn padding_source(blocks: &[Block]) -> Arc<MemorySource> {
+    let source = MemorySource::default();
+    for b in blocks {
+        let [t, r, e, s] = b.bodies.clone();
+        let honest = [starknet_header_bytes(b), t, r, e, s];
+        let mut parts = honest.clone().map(|p| p.to_vec());
+        for (i, part) in parts.iter_mut().enumerate() {
+            let keyed = (b.header.number as usize + i) % 2 == 1;
+            *part = keyed.then(|| with_unknown_key(part)).flatten().unwrap_or_else(|| with_space(part));
+        }
+        let [h, t, r, e, s] = parts.map(bytes::Bytes::from);
+        source.insert(b.header.number, [h, t, r, e, s, b.classes.clone()]);
+    }
+    Arc::new(source)
+}
+
+/// Whitespace or an unknown key in any part is refused, the relay blamed, and the synced store
+/// holds the honest relay's bytes part by part.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_padding_every_part_is_blamed_and_nothing_it_sent_is_stored() {
+    sync_from(|_, blocks| padding_source(blocks), true).await;
+}
+
 async fn sync_despite(which: &[u64], bad_first: bool) {
     sync_from(
         |starknet, blocks| tampering_source(starknet, blocks, which),
@@ -232,6 +277,10 @@ async fn sync_from(
             source.block(n).unwrap(),
             "block {n}"
         );
+        for c in Component::ALL {
+            let (got, want) = (target.body(n, c).unwrap(), source.body(n, c).unwrap());
+            assert_eq!(got, want, "{c} of block {n} byte for byte");
+        }
     }
     for block in &blocks {
         for class in decode_bundle(&block.classes).unwrap() {
@@ -332,5 +381,33 @@ fn padded_or_oversized_headers_are_refused() {
         let (index, err) = v.verify_headers(3, &[bad]).unwrap_err();
         assert_eq!(index, 0);
         assert!(err.to_string().contains(why), "{err}");
+    }
+}
+
+/// Bodies are stored and served as received, like headers: whitespace, an unknown key (in
+/// sorted position, so the canonical-form check alone would pass it) or a body over its size
+/// limit is refused.
+#[test]
+fn padded_or_oversized_bodies_are_refused() {
+    use wharf::sync::{BlockVerifier, CheckedHeader};
+    let a = adapter();
+    let blocks = sepolia(&a);
+    let v = ChainVerifier(a.clone());
+    let block = &blocks[3];
+    let header = CheckedHeader {
+        header: block.header.clone(),
+        hash: a.block_hash(&block.header),
+    };
+    for (c, body) in Component::ALL[1..5].iter().zip(&block.bodies) {
+        assert!(v.verify_body(&header, *c, body).is_ok(), "{c}");
+        let mut bad = vec![(with_space(body), "canonical")];
+        bad.extend(with_unknown_key(body).map(|b| (b, "unknown key `padding`")));
+        let mut huge = body.to_vec();
+        huge.resize(wharf::chain::MAX_BODY_BYTES + 1, b' ');
+        bad.push((huge, "limit"));
+        for (bytes, why) in bad {
+            let err = v.verify_body(&header, *c, &bytes.into()).unwrap_err();
+            assert!(err.to_string().contains(why), "{c}: {err}");
+        }
     }
 }

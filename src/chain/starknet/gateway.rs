@@ -11,11 +11,12 @@ use serde_json::{Map, Value};
 use super::commitment::{event_leaf, transaction_leaf, Event};
 use super::felt::{felt_hex, from_json, Felt, F};
 use super::header::{GasPrice, L1DaMode, StarknetHeader};
+use super::known_keys;
 use super::state_diff::StateDiff;
 use super::transaction::Tx;
 use super::trie::{root, TrieHash};
 use super::version::Version;
-use crate::chain::{Block, VerifyError};
+use crate::chain::{Block, Component, VerifyError};
 
 /// The `get_block` answer: header fields typed, transactions and receipts kept as JSON.
 #[derive(Deserialize)]
@@ -98,9 +99,26 @@ pub fn write_canonical(v: &Value, out: &mut Vec<u8>) {
     }
 }
 
-fn canonical(v: &Value) -> Bytes {
+/// Refuses a component that holds an unknown key ([`known_keys`]) or is not exactly the
+/// canonical JSON of what it parses to (whitespace, unsorted or duplicate keys, other escapes
+/// or number spellings).
+pub fn check_canonical(component: Component, body: &[u8]) -> Result<(), VerifyError> {
+    let what = component.name();
+    let value: Value = from_json(what, body)?;
+    known_keys::check(component, &value)?;
+    let mut out = Vec::with_capacity(body.len());
+    write_canonical(&value, &mut out);
+    if out != body {
+        return Err(VerifyError::malformed(what, "not in canonical form"));
+    }
+    Ok(())
+}
+
+/// A component's canonical form: unknown keys dropped, then canonical JSON.
+fn canonical(component: Component, mut v: Value) -> Bytes {
+    known_keys::strip(component, &mut v);
     let mut out = Vec::new();
-    write_canonical(v, &mut out);
+    write_canonical(&v, &mut out);
     Bytes::from(out)
 }
 
@@ -255,10 +273,10 @@ pub fn block_from_gateway(
         })
         .sum();
     let bodies = [
-        canonical(&Value::Array(b.transactions)),
-        canonical(&Value::Array(receipts)),
-        canonical(&Value::Array(events)),
-        canonical(&su.state_diff),
+        canonical(Component::Transactions, Value::Array(b.transactions)),
+        canonical(Component::Receipts, Value::Array(receipts)),
+        canonical(Component::Events, Value::Array(events)),
+        canonical(Component::StateDiffs, su.state_diff),
     ];
     let diff: StateDiff = from_json("state_diff", &bodies[3])?;
     let diff_length = diff

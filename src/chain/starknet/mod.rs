@@ -5,8 +5,10 @@
 //!
 //! Every component is **canonical JSON**: UTF-8, no whitespace, object keys sorted
 //! bytewise, arrays in order; values are copied from the gateway as it wrote them
-//! (felts as `0x` hex strings, integers as JSON numbers). Unknown fields are carried
-//! and ignored by verification, so fields later Starknet versions add pass through.
+//! (felts as `0x` hex strings, integers as JSON numbers). Only known keys are kept
+//! (`known_keys`: the gateway's keys in every fixture era and every field verification
+//! reads): the feeder drops others, a peer's component holding one is refused, so no relay
+//! stores padding that no hash covers.
 //!
 //! - **Header** ([`StarknetHeader`]): one object with `block_number`,
 //!   `event_commitment`, `event_count`, `l1_da_mode`, `l1_data_gas_price`?,
@@ -42,10 +44,12 @@
 //! (height-64 Patricia tries); the counts; the block hash; the parent link; the
 //! sequencer ECDSA signature with the pinned key, over the block hash or, in the legacy
 //! form, over `poseidon_hash_many([block_hash, state_diff_commitment])` (the sponge
-//! over two felts, not the two-to-one `poseidon_hash`). Whole blocks also check
+//! over two felts, not the two-to-one `poseidon_hash`). Every component must be in the
+//! canonical form above (compact, sorted keys): the bytes are stored and served as they
+//! are, so whitespace or reordering is refused. Whole blocks also check
 //! that receipts and events list the block's transaction hashes in order
-//! ([`ChainAdapter::verify_cross_links`] runs that check alone; the P2P pipeline calls it
-//! once a block's components are all verified).
+//! ([`ChainAdapter::verify_cross_links`], which [`ChainAdapter::verify_block`] and the P2P
+//! pipeline both run once a block's components are each verified).
 //!
 //! - **0.13.2 and later**: Poseidon tries; the receipt commitment and the
 //!   `STARKNET_STATE_DIFF0` state-diff commitment are in the block hash, so every
@@ -80,6 +84,7 @@ mod felt;
 mod gateway;
 mod header;
 pub mod inspect;
+mod known_keys;
 mod state_diff;
 mod transaction;
 mod trie;
@@ -100,8 +105,7 @@ pub use header::{GasPrice, L1DaMode, StarknetHeader};
 pub use version::Version;
 
 use super::{
-    body_index, Block, BlockHash, ChainAdapter, ClassHash, ClassNeeds, Component, Header,
-    VerifyError, BODY_COMPONENTS,
+    Block, BlockHash, ChainAdapter, ClassHash, ClassNeeds, Component, Header, VerifyError,
 };
 
 /// Starknet rules for one chain (chain id) with the pinned sequencer public key.
@@ -345,6 +349,7 @@ impl ChainAdapter for StarknetAdapter {
         body: &[u8],
     ) -> Result<(), VerifyError> {
         let (h, v) = self.starknet_header(header)?;
+        gateway::check_canonical(component, body)?;
         self.body(&h, v, component, body).map(drop)
     }
 
@@ -363,28 +368,5 @@ impl ChainAdapter for StarknetAdapter {
     /// (parses the stated hashes only); before 0.13.2 nothing else binds them.
     fn verify_cross_links(&self, bodies: &[bytes::Bytes; 4]) -> Result<(), VerifyError> {
         bodies::links(bodies)
-    }
-
-    /// Parent link, signature, every component, then the cross-check that receipts and
-    /// events list the block's transaction hashes in order (this binds them before
-    /// 0.13.2, where no commitment does).
-    fn verify_block(
-        &self,
-        block: &Block,
-        parent: Option<&Header>,
-    ) -> Result<BlockHash, VerifyError> {
-        if let Some(parent) = parent {
-            self.verify_parent_link(&block.header, parent)?;
-        }
-        let (h, v) = self.starknet_header(&block.header)?;
-        let hash = self.check_signature(&h, v)?;
-        let mut checked = Vec::with_capacity(3);
-        for component in BODY_COMPONENTS {
-            let index = body_index(component).unwrap_or_default();
-            checked.push(self.body(&h, v, component, &block.bodies[index])?);
-        }
-        bodies::cross_check(&checked[0], Component::Receipts, &checked[1])?;
-        bodies::cross_check(&checked[0], Component::Events, &checked[2])?;
-        Ok(hash)
     }
 }

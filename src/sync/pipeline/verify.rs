@@ -2,8 +2,7 @@
 
 use bytes::Bytes;
 
-use crate::chain::BlockHash;
-use crate::chain::{BlockNumber, Component};
+use crate::chain::{par, BlockHash, BlockNumber, Component};
 use crate::sync::pipeline::{BlockVerifier, VerifiedBlock};
 
 /// Which component of which block failed, and why.
@@ -29,41 +28,45 @@ pub struct Rejected {
 /// Outcome of verifying a chunk: its blocks, or why not.
 pub type Verified<H> = Result<Vec<VerifiedBlock<H>>, Box<Rejected>>;
 
-/// Verifies every block of a chunk starting at `start`: header alone, parent links inside the
-/// chunk, then each body against its header. Runs on a blocking thread (hashing, signatures).
+/// Verifies every block of a chunk starting at `start`: headers alone (signature batches
+/// spread over the cores), parent links inside the chunk, then each block's bodies against its
+/// header and against each other (blocks spread over the cores). Runs on a blocking thread.
 pub fn verify_chunk<V: BlockVerifier>(
     verifier: &V,
     start: BlockNumber,
     parts: [Vec<Bytes>; 6],
 ) -> Verified<V::Header> {
-    let headers = match verify_headers(verifier, start, &parts[0]) {
-        Ok(headers) => headers,
-        Err(blame) => return Err(Box::new(Rejected { blame, parts })),
-    };
-    if let Err(blame) = verify_bodies(verifier, start, &headers, &parts) {
-        return Err(Box::new(Rejected { blame, parts }));
+    let threads = par::cores();
+    let checked = verify_headers(verifier, start, &parts[0], threads)
+        .and_then(|headers| verify_blocks(verifier, start, &headers, &parts, threads).map(|_| headers));
+    match checked {
+        Ok(headers) => Ok(assemble(verifier, start, headers, parts)),
+        Err(blame) => Err(Box::new(Rejected { blame, parts })),
     }
-    if let Err(blame) = verify_links(verifier, start, &headers, &parts) {
-        return Err(Box::new(Rejected { blame, parts }));
-    }
-    Ok(assemble(verifier, start, headers, parts))
 }
 
-/// Decodes and checks the headers (signatures possibly in one batch), then the parent links
+/// Decodes and checks the headers (signatures in one batch per thread), then the parent links
 /// between them.
 fn verify_headers<V: BlockVerifier>(
     verifier: &V,
     start: BlockNumber,
     raw: &[Bytes],
+    threads: usize,
 ) -> Result<Vec<V::Header>, Blame> {
     let blame = |number, reason: String| Blame {
         component: Component::Headers,
         number,
         reason,
     };
-    let headers = verifier
-        .verify_headers(start, raw)
-        .map_err(|(i, e)| blame(start + i as u64, e.to_string()))?;
+    let batches = par::map_slices(raw, threads, |offset, slice| {
+        let first = start + offset as u64;
+        let checked = verifier.verify_headers(first, slice);
+        checked.map_err(|(i, e)| blame(first + i as u64, e.to_string()))
+    });
+    let mut headers = Vec::with_capacity(raw.len());
+    for batch in batches {
+        headers.extend(batch?);
+    }
     let mut previous: Option<BlockHash> = None;
     for (number, header) in (start..).zip(&headers) {
         if previous.is_some_and(|hash| hash != verifier.parent_hash(header)) {
@@ -77,47 +80,34 @@ fn verify_headers<V: BlockVerifier>(
     Ok(headers)
 }
 
-/// Checks every body component of every block against its header.
-fn verify_bodies<V: BlockVerifier>(
+/// Checks each block's bodies against its header, then against each other; blocks in
+/// parallel, the first failing block (by number) is blamed.
+fn verify_blocks<V: BlockVerifier>(
     verifier: &V,
     start: BlockNumber,
     headers: &[V::Header],
     parts: &[Vec<Bytes>; 6],
+    threads: usize,
 ) -> Result<(), Blame> {
-    for (component, bodies) in Component::ALL.into_iter().zip(parts).skip(1) {
-        for ((number, header), body) in (start..).zip(headers).zip(bodies) {
-            if let Err(e) = verifier.verify_body(header, component, body) {
-                return Err(Blame {
-                    component,
-                    number,
-                    reason: e.to_string(),
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Checks that each complete block's components agree with each other.
-fn verify_links<V: BlockVerifier>(
-    verifier: &V,
-    start: BlockNumber,
-    headers: &[V::Header],
-    parts: &[Vec<Bytes>; 6],
-) -> Result<(), Blame> {
-    for (i, (number, header)) in (start..).zip(headers).enumerate() {
+    par::try_each(headers, threads, |i, header| {
+        let number = start + i as u64;
         let block = parts
             .each_ref()
             .map(|c| c.get(i).cloned().unwrap_or_default());
-        if let Err((component, e)) = verifier.verify_links(header, &block) {
-            return Err(Blame {
-                component,
-                number,
-                reason: e.to_string(),
-            });
+        let blame = |component, reason: String| Blame {
+            component,
+            number,
+            reason,
+        };
+        for (component, body) in Component::ALL.into_iter().zip(&block).skip(1) {
+            verifier
+                .verify_body(header, component, body)
+                .map_err(|e| blame(component, e.to_string()))?;
         }
-    }
-    Ok(())
+        verifier
+            .verify_links(header, &block)
+            .map_err(|(component, e)| blame(component, e.to_string()))
+    })
 }
 
 /// Zips verified headers and parts into blocks.
