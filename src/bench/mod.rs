@@ -1,10 +1,11 @@
 //! `wharf bench sync`: P2P sync of pre-minted devnet blocks from relays into a fresh node over
 //! loopback, measured against a bare libp2p stream transfer of the same bytes in the same run.
 //!
-//! Everything runs in one process on the caller's Tokio runtime: the relays and the node are
-//! real swarms with the production TCP transport (Noise, Yamux, `TCP_NODELAY`) on 127.0.0.1,
-//! the relays serve from redb stores and the node syncs with the real pipeline (every header
-//! signature, body commitment and parent link checked) into a fresh redb store.
+//! Everything runs in one process: the relays and the node are real swarms with the production
+//! TCP transport (Noise, Yamux, `TCP_NODELAY`) on 127.0.0.1, the relays serve from redb stores
+//! on the caller's Tokio runtime and the joining node syncs with the real pipeline (every header
+//! signature, body commitment and parent link checked) into a fresh redb store on a runtime of
+//! its own, whose threads' CPU time is the joiner's cost per block (`cpu.rs`).
 
 mod bare;
 mod chain;

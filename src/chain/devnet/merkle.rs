@@ -7,23 +7,28 @@ use sha2::{Digest, Sha256};
 /// `SHA-256(0x01 || left || right)`, an odd last node carried up, empty root all zeros.
 pub fn merkle_root<T: AsRef<[u8]>>(items: &[T]) -> [u8; 32] {
     let mut level: Vec<[u8; 32]> = items.iter().map(|i| leaf(i.as_ref())).collect();
-    if level.is_empty() {
+    root_of_leaves(&mut level)
+}
+
+/// The root over `level` (leaf hashes), reduced in place: no allocation per level.
+pub(super) fn root_of_leaves(level: &mut [[u8; 32]]) -> [u8; 32] {
+    let mut len = level.len();
+    if len == 0 {
         return [0; 32];
     }
-    while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [left, right] => node(left, right),
-                [single] => *single,
-                _ => unreachable!("chunks(2) yields one or two nodes"),
-            })
-            .collect();
+    while len > 1 {
+        for i in 0..len / 2 {
+            level[i] = node(&level[2 * i], &level[2 * i + 1]);
+        }
+        if len % 2 == 1 {
+            level[len / 2] = level[len - 1];
+        }
+        len = len.div_ceil(2);
     }
     level[0]
 }
 
-fn leaf(item: &[u8]) -> [u8; 32] {
+pub(super) fn leaf(item: &[u8]) -> [u8; 32] {
     Sha256::new()
         .chain_update([0u8])
         .chain_update(item)
