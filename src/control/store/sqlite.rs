@@ -6,15 +6,14 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use libp2p::PeerId;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::sqlite::{SqliteRow, SqliteSynchronous};
-use sqlx::Row;
+use sqlx::{Row, Sqlite};
 
-use super::{ban_from_row, merged_expiry, peer_from_row, ActiveBans, ControlStore, StoreError};
+use super::scores::{ScoreStore, Scores};
+use super::{ban_from_row, merged_expiry, ActiveBans, ControlStore, StoreError};
 use crate::control::ban::{Ban, BanFilter, BanPage, BanRecord};
 use crate::control::config::ControlConfig;
-use crate::control::score::{ScoreEventRecord, ScoreRecord};
 
 const BAN_COLUMNS: &str = "id, target, reason, created_by, created_at, expires_at";
 
@@ -22,6 +21,7 @@ const BAN_COLUMNS: &str = "id, target, reason, created_by, created_at, expires_a
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    scores: Scores<Sqlite, i64>,
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {
@@ -67,7 +67,12 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let scores = Scores {
+            pool: pool.clone(),
+            to_db: ms,
+            from_db: |v| time(0, v),
+        };
+        Ok(SqliteStore { pool, scores })
     }
 
     async fn fetch_bans(&self, sql: String, now: DateTime<Utc>) -> Result<Vec<Ban>, StoreError> {
@@ -215,102 +220,6 @@ impl ControlStore for SqliteStore {
         Ok(all.into_iter().filter(covers).collect())
     }
 
-    async fn save_scores(
-        &self,
-        scores: &[ScoreRecord],
-        events: &[(PeerId, ScoreEventRecord)],
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for s in scores {
-            sqlx::query(
-                "INSERT INTO control_scores (peer, score, updated_at) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (peer) DO UPDATE SET score = ?2, updated_at = ?3",
-            )
-            .bind(s.peer.to_string())
-            .bind(s.score)
-            .bind(ms(s.updated_at))
-            .execute(&mut *tx)
-            .await?;
-        }
-        for (peer, e) in events {
-            sqlx::query(
-                "INSERT INTO control_score_events (peer, at, event, delta, score) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .bind(peer.to_string())
-            .bind(ms(e.at))
-            .bind(&e.event)
-            .bind(e.delta)
-            .bind(e.score)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query("DELETE FROM control_score_events WHERE at < ?1")
-            .bind(ms(Utc::now() - super::SCORE_EVENT_RETENTION))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn load_scores(&self) -> Result<Vec<ScoreRecord>, StoreError> {
-        let rows = sqlx::query("SELECT peer, score, updated_at FROM control_scores")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ScoreRecord {
-                    peer: peer_from_row(r.try_get("peer")?)?,
-                    score: r.try_get("score")?,
-                    updated_at: time(0, r.try_get("updated_at")?)?,
-                })
-            })
-            .collect()
-    }
-
-    async fn reset_score(&self, peer: &PeerId) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for sql in [
-            "DELETE FROM control_scores WHERE peer = ?1",
-            "DELETE FROM control_score_events WHERE peer = ?1",
-        ] {
-            sqlx::query(sql)
-                .bind(peer.to_string())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn score_history(
-        &self,
-        peer: &PeerId,
-        limit: u32,
-    ) -> Result<Vec<ScoreEventRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT at, event, delta, score FROM control_score_events \
-             WHERE peer = ?1 ORDER BY id DESC LIMIT ?2",
-        )
-        .bind(peer.to_string())
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = rows
-            .iter()
-            .map(|r| {
-                Ok(ScoreEventRecord {
-                    at: time(0, r.try_get("at")?)?,
-                    event: r.try_get("event")?,
-                    delta: r.try_get("delta")?,
-                    score: r.try_get("score")?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        out.reverse();
-        Ok(out)
-    }
-
     async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM control_bans WHERE expires_at < ?1")
             .bind(ms(before))
@@ -319,19 +228,8 @@ impl ControlStore for SqliteStore {
         Ok(done.rows_affected())
     }
 
-    async fn delete_scores(&self, peers: &[PeerId]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for peer in peers {
-            for sql in [
-                "DELETE FROM control_scores WHERE peer = ?1",
-                "DELETE FROM control_score_events WHERE peer = ?1",
-            ] {
-                let q = sqlx::query(sql).bind(peer.to_string());
-                q.execute(&mut *tx).await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(())
+    fn scores(&self) -> &dyn ScoreStore {
+        &self.scores
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
