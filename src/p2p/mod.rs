@@ -3,6 +3,7 @@
 //! cloneable `P2pHandle`.
 
 mod behaviour;
+pub mod config;
 mod event_loop;
 mod events;
 pub mod gate;
@@ -33,6 +34,7 @@ use prometheus_client::registry::Registry;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+pub use config::{ConnectionLimits, GossipConfig, P2pConfig, PeerAddr, RelayConfig};
 pub use gate::{AccessPolicy, AllowAll};
 pub use gossip::{GossipMessage, Verdict};
 pub use handle::{NodeInfo, P2pError, P2pHandle};
@@ -40,7 +42,6 @@ pub use peer_ips::PeerIps;
 pub use peers::PeerInfo;
 pub use protocols::Protocols;
 
-use crate::config::Config;
 use crate::metrics::P2pMetrics;
 use behaviour::Behaviour;
 use event_loop::EventLoop;
@@ -74,9 +75,22 @@ pub struct Started {
     pub event_loop: EventLoop,
 }
 
+/// What [`start`] takes from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct StartConfig<'a> {
+    /// The `[p2p]` section.
+    pub p2p: &'a P2pConfig,
+    /// The `[relay]` section (circuit relay server limits).
+    pub relay: &'a RelayConfig,
+    /// Network name; scopes every protocol id and the gossip topic.
+    pub network: &'a str,
+    /// Where the node key and the peer book live.
+    pub data_dir: &'a Path,
+}
+
 /// Builds the swarm, binds every listener, and prepares the event loop (not yet running).
 pub async fn start(
-    config: &Config,
+    config: StartConfig<'_>,
     key: Keypair,
     policy: Arc<dyn AccessPolicy>,
     registry: &mut Registry,
@@ -92,7 +106,7 @@ pub async fn start(
     if let Some(psk) = &psk {
         tracing::warn!(fingerprint = %psk.fingerprint(), "private network: pnet on, QUIC off (pnet cannot protect it)");
     }
-    let protocols = Protocols::new(&config.node.network);
+    let protocols = Protocols::new(config.network);
     let metrics = P2pMetrics::register(registry);
     let transport = transport::build(
         &key,
@@ -101,7 +115,7 @@ pub async fn start(
         policy.clone(),
         registry,
     )?;
-    let behaviour = Behaviour::new(&key, config, &protocols, policy, metrics.clone(), registry);
+    let behaviour = Behaviour::new(&key, &config, &protocols, policy, metrics.clone(), registry);
     let peer_id = key.public().to_peer_id();
     let swarm_cfg = libp2p::swarm::Config::with_tokio_executor()
         .with_idle_connection_timeout(config.p2p.idle_connection_timeout);
@@ -110,7 +124,7 @@ pub async fn start(
     for addr in &config.p2p.external_addrs {
         swarm.add_external_address(addr.clone());
     }
-    load_peer_book(&mut swarm, &config.node.data_dir);
+    load_peer_book(&mut swarm, config.data_dir);
     let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
     let (gossip_tx, gossip_rx) = mpsc::channel(config.p2p.gossip.validation_queue);
     let (sync_peers_tx, sync_peers_rx) = tokio::sync::watch::channel(Vec::new());
@@ -130,9 +144,9 @@ pub async fn start(
         swarm,
         commands: rx,
         cancel,
-        network: config.node.network.clone(),
+        network: config.network.to_owned(),
         protocols,
-        data_dir: config.node.data_dir.clone(),
+        data_dir: config.data_dir.to_path_buf(),
         peers: Default::default(),
         redial: Redialer::new(
             &p2p.peers,
@@ -145,7 +159,7 @@ pub async fn start(
         libp2p_metrics: libp2p::metrics::Metrics::new(registry),
         metrics,
         pnet: psk.is_some(),
-        topic: gossip::topic(&config.node.network),
+        topic: gossip::topic(config.network),
         gossip_tx,
         sync_peers: sync_peers_tx,
         events,
