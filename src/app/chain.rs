@@ -59,35 +59,21 @@ pub async fn start(
     cancel: &CancellationToken,
     tracker: &TaskTracker,
 ) -> Result<ChainPath, ChainStartError> {
-    let ChainDeps {
-        registry,
-        store_metrics,
-        events,
-    } = deps;
+    let (registry, events) = (deps.registry, deps.events);
     let metrics = ChainMetrics::register(registry);
     let rules = rules(config).await?;
     if let Some(ChainRules::Starknet(a)) = &rules {
         a.unverifiable().register(registry);
     }
     let adapter = rules.as_ref().map(ChainRules::adapter);
-    let store = match &adapter {
-        Some(a) => Some(BlockStore::open(
-            &config.node.data_dir,
-            a.clone(),
-            store_metrics,
-        )?),
-        None => {
-            tracing::warn!("no upstream gateway key (--gateway-public-key): this relay only bootstraps; it neither syncs nor serves blocks");
-            None
-        }
-    };
+    let store = open_store(config, adapter.as_ref(), deps.store_metrics)?;
     if let Some(s) = &store {
         apply_checkpoint(config, s, &metrics)?;
-        let head = s.subscribe_head();
+        let (events, metrics) = (events.clone(), metrics.clone());
         tracker.spawn(report_commits(
-            head,
-            events.clone(),
-            metrics.clone(),
+            s.subscribe_head(),
+            events,
+            metrics,
             cancel.clone(),
         ));
     }
@@ -122,6 +108,19 @@ pub async fn start(
         best_tx,
         metrics,
     })
+}
+
+/// The block store, when there are chain rules to verify blocks with.
+fn open_store(
+    config: &Config,
+    adapter: Option<&Arc<dyn ChainAdapter>>,
+    metrics: StoreMetrics,
+) -> Result<Option<BlockStore>, StoreError> {
+    let Some(adapter) = adapter else {
+        tracing::warn!("no upstream gateway key (--gateway-public-key): this relay only bootstraps; it neither syncs nor serves blocks");
+        return Ok(None);
+    };
+    BlockStore::open(&config.node.data_dir, adapter.clone(), metrics).map(Some)
 }
 
 /// Starts the store's chain at the configured checkpoint (refused if the stored chain
