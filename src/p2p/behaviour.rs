@@ -62,7 +62,7 @@ impl Behaviour {
             relay: config
                 .relay
                 .enabled
-                .then(|| relay::Behaviour::new(peer_id, relay_config(&config.relay)))
+                .then(|| relay::Behaviour::new(peer_id, relay_config(config.relay)))
                 .into(),
             gossipsub: super::gossip::behaviour(key, config.network, &config.p2p.gossip, registry),
             stream: libp2p_stream::Behaviour::new(),
