@@ -91,7 +91,7 @@ struct Start {
 async fn load_store(cfg: &ControlConfig, data_dir: &Path) -> Result<Start, StoreError> {
     let store = open_store(cfg, data_dir).await?;
     let active = store.active_bans(Utc::now()).await?;
-    let scores = store.scores().load().await?;
+    let scores = store.sql().load_scores().await?;
     Ok(Start {
         store,
         active,

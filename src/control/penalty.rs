@@ -73,7 +73,7 @@ impl Control {
         inner
             .op(
                 "reset_score",
-                inner.store.scores().delete(std::slice::from_ref(peer)),
+                inner.store.sql().delete_scores(std::slice::from_ref(peer)),
             )
             .await
     }
@@ -84,7 +84,7 @@ impl Control {
         peer: &PeerId,
         limit: u32,
     ) -> Result<Vec<ScoreEventRecord>, ControlError> {
-        let fut = self.inner().store.scores().history(peer, limit);
+        let fut = self.inner().store.sql().score_history(peer, limit);
         self.inner().op("score_history", fut).await
     }
 

@@ -204,7 +204,10 @@ impl Inner {
         }
         self.cache_dirty.notify_one();
         let res = self
-            .op("save_scores", self.store.scores().save(&records, &events))
+            .op(
+                "save_scores",
+                self.store.sql().save_scores(&records, &events),
+            )
             .await;
         if res.is_err() {
             self.scores.restore(&records, events);
@@ -221,7 +224,7 @@ impl Inner {
         let since = now.checked_sub_signed(age(self.cfg.score_retention));
         let neutral = since.map_or_else(Vec::new, |t| self.scores.take_neutral(now, t));
         if !neutral.is_empty() {
-            let fut = self.store.scores().delete(&neutral);
+            let fut = self.store.sql().delete_scores(&neutral);
             self.op("delete_scores", fut).await?;
             self.cache_dirty.notify_one();
         }

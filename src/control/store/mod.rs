@@ -3,7 +3,7 @@
 
 mod pg_feed;
 mod postgres;
-mod scores;
+mod shared;
 mod sqlite;
 
 use std::net::IpAddr;
@@ -19,7 +19,7 @@ use tokio_util::task::TaskTracker;
 use crate::control::ban::{Ban, BanFilter, BanPage, BanRecord, BanTarget};
 use crate::control::config::ControlConfig;
 pub use postgres::PgStore;
-pub use scores::ScoreStore;
+pub use shared::SharedSql;
 pub use sqlite::SqliteStore;
 
 /// Why a store operation failed.
@@ -128,15 +128,21 @@ pub trait ControlStore: Send + Sync + 'static {
     /// wins, permanent beats any; a ban is never shortened; reason and creator are kept).
     async fn add_ban(&self, rec: &BanRecord, now: DateTime<Utc>) -> Result<Ban, StoreError>;
     /// One ban by id, active or expired.
-    async fn get_ban(&self, id: i64) -> Result<Option<Ban>, StoreError>;
+    async fn get_ban(&self, id: i64) -> Result<Option<Ban>, StoreError> {
+        self.sql().get_ban(id).await
+    }
     /// A page of bans matching `filter`, with the total count.
     async fn list_bans(
         &self,
         filter: &BanFilter,
         now: DateTime<Utc>,
-    ) -> Result<BanPage, StoreError>;
+    ) -> Result<BanPage, StoreError> {
+        self.sql().list_bans(filter, now).await
+    }
     /// Deletes one ban, returning it.
-    async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, StoreError>;
+    async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, StoreError> {
+        self.sql().remove_ban(id).await
+    }
     /// Deletes every ban, active or expired; returns how many there were.
     async fn clear_bans(&self) -> Result<u64, StoreError>;
     /// Every ban active at `now` (what the index is built from), with the bans version it
@@ -146,8 +152,8 @@ pub trait ControlStore: Send + Sync + 'static {
     async fn bans_version(&self) -> Result<i64, StoreError>;
     /// Active IP and CIDR bans covering `ip`.
     async fn bans_covering(&self, ip: IpAddr, now: DateTime<Utc>) -> Result<Vec<Ban>, StoreError>;
-    /// Where scores and score events are kept.
-    fn scores(&self) -> &dyn ScoreStore;
+    /// The statements both stores run alike (scores, bans by id, ban pages).
+    fn sql(&self) -> &dyn SharedSql;
     /// Deletes bans that expired before `before`; returns how many.
     async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
     /// Cheap round trip telling whether the database is reachable.

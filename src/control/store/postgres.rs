@@ -15,9 +15,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::scores::{ScoreStore, Scores};
+use super::shared::{Scores, SharedSql};
 use super::{ban_from_row, merged_expiry, ActiveBans, ControlStore, StoreChange, StoreError};
-use crate::control::ban::{Ban, BanFilter, BanPage, BanRecord};
+use crate::control::ban::{Ban, BanRecord};
 use crate::control::config::ControlConfig;
 
 const BAN_COLUMNS: &str = "id, target, reason, created_by, created_at, expires_at";
@@ -160,52 +160,6 @@ impl ControlStore for PgStore {
         Ok(result)
     }
 
-    async fn get_ban(&self, id: i64) -> Result<Option<Ban>, StoreError> {
-        let sql = format!("SELECT {BAN_COLUMNS} FROM control_bans WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(ban).transpose()
-    }
-
-    async fn list_bans(&self, f: &BanFilter, now: DateTime<Utc>) -> Result<BanPage, StoreError> {
-        let filter = "($1 OR expires_at IS NULL OR expires_at > $2) \
-                      AND ($3::text IS NULL OR kind = $3)";
-        let kind = f.kind.map(|k| k.as_str());
-        let count = format!("SELECT count(*) FROM control_bans WHERE {filter}");
-        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count))
-            .bind(f.include_expired)
-            .bind(now)
-            .bind(kind)
-            .fetch_one(&self.pool)
-            .await?;
-        let page = format!(
-            "SELECT {BAN_COLUMNS} FROM control_bans WHERE {filter} ORDER BY id OFFSET $4 LIMIT $5"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(page))
-            .bind(f.include_expired)
-            .bind(now)
-            .bind(kind)
-            .bind(f.offset.min(i64::MAX as u64) as i64)
-            .bind(f.limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64))
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(BanPage {
-            bans: bans(&rows)?,
-            total: total as u64,
-        })
-    }
-
-    async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, StoreError> {
-        let sql = format!("DELETE FROM control_bans WHERE id = $1 RETURNING {BAN_COLUMNS}");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(ban).transpose()
-    }
-
     async fn clear_bans(&self) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM control_bans")
@@ -269,7 +223,7 @@ impl ControlStore for PgStore {
         Ok(done.rows_affected())
     }
 
-    fn scores(&self) -> &dyn ScoreStore {
+    fn sql(&self) -> &dyn SharedSql {
         &self.scores
     }
 

@@ -10,9 +10,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::sqlite::{SqliteRow, SqliteSynchronous};
 use sqlx::{Row, Sqlite};
 
-use super::scores::{ScoreStore, Scores};
+use super::shared::{Scores, SharedSql};
 use super::{ban_from_row, merged_expiry, ActiveBans, ControlStore, StoreError};
-use crate::control::ban::{Ban, BanFilter, BanPage, BanRecord};
+use crate::control::ban::{Ban, BanRecord};
 use crate::control::config::ControlConfig;
 
 const BAN_COLUMNS: &str = "id, target, reason, created_by, created_at, expires_at";
@@ -131,51 +131,6 @@ impl ControlStore for SqliteStore {
         })
     }
 
-    async fn get_ban(&self, id: i64) -> Result<Option<Ban>, StoreError> {
-        let sql = format!("SELECT {BAN_COLUMNS} FROM control_bans WHERE id = ?1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(ban).transpose()
-    }
-
-    async fn list_bans(&self, f: &BanFilter, now: DateTime<Utc>) -> Result<BanPage, StoreError> {
-        let filter = "(?1 OR expires_at IS NULL OR expires_at > ?2) AND (?3 IS NULL OR kind = ?3)";
-        let kind = f.kind.map(|k| k.as_str());
-        let count = format!("SELECT count(*) FROM control_bans WHERE {filter}");
-        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count))
-            .bind(f.include_expired)
-            .bind(ms(now))
-            .bind(kind)
-            .fetch_one(&self.pool)
-            .await?;
-        let page = format!(
-            "SELECT {BAN_COLUMNS} FROM control_bans WHERE {filter} ORDER BY id LIMIT ?5 OFFSET ?4"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(page))
-            .bind(f.include_expired)
-            .bind(ms(now))
-            .bind(kind)
-            .bind(f.offset.min(i64::MAX as u64) as i64)
-            .bind(f.limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64))
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(BanPage {
-            bans: bans(&rows)?,
-            total: total as u64,
-        })
-    }
-
-    async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, StoreError> {
-        let sql = format!("DELETE FROM control_bans WHERE id = ?1 RETURNING {BAN_COLUMNS}");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(ban).transpose()
-    }
-
     async fn clear_bans(&self) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM control_bans")
             .execute(&self.pool)
@@ -228,7 +183,7 @@ impl ControlStore for SqliteStore {
         Ok(done.rows_affected())
     }
 
-    fn scores(&self) -> &dyn ScoreStore {
+    fn sql(&self) -> &dyn SharedSql {
         &self.scores
     }
 
