@@ -17,6 +17,7 @@ pub mod fuzz;
 pub mod gateway;
 pub mod metrics;
 pub mod p2p;
+pub mod secret;
 pub mod store;
 pub mod sync;
 pub(crate) mod util;

@@ -1,4 +1,6 @@
-//! Small serde helpers shared by API-facing types.
+//! Small serde helpers shared by API-facing types and config sections.
+
+pub mod serde_str;
 
 use serde::Serializer;
 use std::fmt::Display;

@@ -19,3 +19,5 @@ mod store;
 mod surface;
 #[path = "chain/upstream_limits.rs"]
 mod upstream_limits;
+#[path = "common/wait.rs"]
+mod wait;

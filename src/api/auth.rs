@@ -15,9 +15,9 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::config::{ApiConfig, ApiKey, KeyAlg};
 use super::error::ApiError;
 use super::ApiState;
-use crate::config::{ApiConfig, ApiKey, KeyAlg};
 
 /// A key could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod config;
 mod error;
 mod extract;
 mod limit;
@@ -22,6 +23,7 @@ use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 
 pub use auth::Keyring;
+pub use config::{ApiConfig, ApiKey, KeyAlg};
 pub use error::ApiError;
 pub use metrics::ApiMetrics;
 pub use server::{serve, ServeLimits};
@@ -29,7 +31,6 @@ pub use server::{serve, ServeLimits};
 use tokio::sync::watch;
 
 use crate::chain::BlockNumber;
-use crate::config::ApiConfig;
 use crate::control::Control;
 use crate::events::EventBus;
 use crate::p2p::P2pHandle;

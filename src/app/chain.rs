@@ -9,14 +9,13 @@ use tokio_util::task::TaskTracker;
 
 use crate::chain::devnet::DevnetAdapter;
 use crate::chain::starknet::StarknetAdapter;
-use crate::chain::{
-    starknet_preset, BlockNumber, ChainAdapter, ChainKind, ChainMetrics, Checkpoint,
-};
+use crate::chain::{BlockNumber, ChainAdapter, ChainKind, ChainMetrics, Checkpoint};
 use crate::config::Config;
 use crate::events::{Event, EventBus};
-use crate::feeder::{self, CommittedHead, Feeder, FeederDeps, FeederError, Upstream};
-use crate::p2p::{GossipMessage, P2pHandle, Verdict};
+use crate::feeder::{self, Feeder, FeederDeps, FeederError, Upstream};
+use crate::p2p::{GossipMessage, P2pHandle};
 use crate::store::{BlockStore, Head, StoreError, StoreMetrics};
+use crate::sync::announce::{self, Judge};
 
 /// Why the chain data path could not start.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +38,7 @@ pub struct ChainPath {
     pub store: Option<BlockStore>,
     /// Highest block number announced (validly signed) over gossip or by a peer's head.
     pub best_known: watch::Receiver<BlockNumber>,
-    /// Raises `best_known` (see [`raise_best`]).
+    /// Raises `best_known` (see [`crate::sync::discovery::raise_best`]).
     pub best_tx: Arc<watch::Sender<BlockNumber>>,
     pub metrics: ChainMetrics,
 }
@@ -60,35 +59,21 @@ pub async fn start(
     cancel: &CancellationToken,
     tracker: &TaskTracker,
 ) -> Result<ChainPath, ChainStartError> {
-    let ChainDeps {
-        registry,
-        store_metrics,
-        events,
-    } = deps;
+    let (registry, events) = (deps.registry, deps.events);
     let metrics = ChainMetrics::register(registry);
     let rules = rules(config).await?;
     if let Some(ChainRules::Starknet(a)) = &rules {
         a.unverifiable().register(registry);
     }
     let adapter = rules.as_ref().map(ChainRules::adapter);
-    let store = match &adapter {
-        Some(a) => Some(BlockStore::open(
-            &config.node.data_dir,
-            a.clone(),
-            store_metrics,
-        )?),
-        None => {
-            tracing::warn!("no upstream gateway key (--gateway-public-key): this relay only bootstraps; it neither syncs nor serves blocks");
-            None
-        }
-    };
+    let store = open_store(config, adapter.as_ref(), deps.store_metrics)?;
     if let Some(s) = &store {
         apply_checkpoint(config, s, &metrics)?;
-        let head = s.subscribe_head();
+        let (events, metrics) = (events.clone(), metrics.clone());
         tracker.spawn(report_commits(
-            head,
-            events.clone(),
-            metrics.clone(),
+            s.subscribe_head(),
+            events,
+            metrics,
             cancel.clone(),
         ));
     }
@@ -103,7 +88,7 @@ pub async fn start(
             upstream: r.upstream(&config.feeder).map_err(FeederError::from)?,
         };
         let handle = Feeder::spawn(config.feeder.clone(), deps, cancel.clone(), tracker)?;
-        tracker.spawn(announce(
+        tracker.spawn(announce::publish(
             handle.subscribe(),
             p2p.clone(),
             a.clone(),
@@ -115,7 +100,7 @@ pub async fn start(
         store: store.clone(),
         best: best_tx.clone(),
     };
-    tracker.spawn(validate(gossip, p2p.clone(), judge, cancel.clone()));
+    tracker.spawn(judge.run(gossip, p2p.clone(), cancel.clone()));
     Ok(ChainPath {
         adapter,
         store,
@@ -123,6 +108,19 @@ pub async fn start(
         best_tx,
         metrics,
     })
+}
+
+/// The block store, when there are chain rules to verify blocks with.
+fn open_store(
+    config: &Config,
+    adapter: Option<&Arc<dyn ChainAdapter>>,
+    metrics: StoreMetrics,
+) -> Result<Option<BlockStore>, StoreError> {
+    let Some(adapter) = adapter else {
+        tracing::warn!("no upstream gateway key (--gateway-public-key): this relay only bootstraps; it neither syncs nor serves blocks");
+        return Ok(None);
+    };
+    BlockStore::open(&config.node.data_dir, adapter.clone(), metrics).map(Some)
 }
 
 /// Starts the store's chain at the configured checkpoint (refused if the stored chain
@@ -171,7 +169,9 @@ impl ChainRules {
 
 /// The chain rules with the upstream key; `None` when no key is known (bootstrap-only relay).
 async fn rules(config: &Config) -> Result<Option<ChainRules>, ChainStartError> {
-    let Some(key) = upstream_key(config).await? else {
+    let (cfg, node) = (&config.feeder, &config.node);
+    let key = feeder::upstream_key(cfg, node.chain_kind(), &node.network, &node.data_dir);
+    let Some(key) = key.await? else {
         return Ok(None);
     };
     let bad_key = |e: crate::chain::VerifyError| ChainStartError::Key(e.to_string());
@@ -191,58 +191,6 @@ async fn rules(config: &Config) -> Result<Option<ChainRules>, ChainStartError> {
     Ok(Some(rules))
 }
 
-/// The upstream key: configured, else a Starknet preset's pinned sequencer key, else pinned in the
-/// data dir, else (feeders only) fetched from the gateway and pinned.
-async fn upstream_key(config: &Config) -> Result<Option<Vec<u8>>, ChainStartError> {
-    let kind = config.node.chain_kind();
-    let preset = starknet_preset(&config.node.network).filter(|_| kind == ChainKind::Starknet);
-    if let (None, Some(preset)) = (&config.feeder.gateway_public_key, preset) {
-        let key = starknet_crypto::Felt::from_hex(preset.public_key)
-            .map_err(|e| ChainStartError::Key(e.to_string()))?;
-        return Ok(Some(key.to_bytes_be().to_vec()));
-    }
-    if config.feeder.enabled {
-        return Ok(Some(pin_with_retry(config, kind).await?));
-    }
-    Ok(feeder::known_gateway_key(&config.feeder, &config.node.data_dir).await?)
-}
-
-/// The feeder's pinned key; while the gateway cannot be reached to fetch it (first start, gateway
-/// not up yet) the fetch is retried with capped backoff, as every other gateway error is.
-async fn pin_with_retry(config: &Config, kind: ChainKind) -> Result<Vec<u8>, ChainStartError> {
-    let cfg = &config.feeder;
-    let mut delay = cfg.backoff_initial;
-    loop {
-        match feeder::pin_gateway_key(cfg, kind, &config.node.data_dir).await {
-            Err(FeederError::Gateway(e)) => {
-                tracing::warn!(gateway = %cfg.gateway_url, error = %e, retry_in = ?delay,
-                    "gateway unreachable: cannot pin its public key yet");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(cfg.backoff_max);
-            }
-            other => return Ok(other?),
-        }
-    }
-}
-
-/// Publishes every head the feeder commits (header with the upstream signature).
-async fn announce(
-    mut heads: watch::Receiver<Option<CommittedHead>>,
-    p2p: P2pHandle,
-    adapter: Arc<dyn ChainAdapter>,
-    cancel: CancellationToken,
-) {
-    while let Some(Ok(())) = cancel.run_until_cancelled(heads.changed()).await {
-        let Some(head) = heads.borrow_and_update().clone() else {
-            continue;
-        };
-        let bytes = adapter.encode_header(&head.header);
-        if let Err(e) = p2p.publish(bytes.into()).await {
-            tracing::debug!(block = head.number, error = %e, "announcement not published");
-        }
-    }
-}
-
 /// Publishes a `block_committed` event and `wharf_chain_head` for every new head of the store,
 /// whoever committed it (feeder or P2P sync).
 async fn report_commits(
@@ -258,65 +206,6 @@ async fn report_commits(
                 number,
                 hash: hash.to_string(),
             });
-        }
-    }
-}
-
-/// Decides what to do with one announcement.
-struct Judge {
-    adapter: Option<Arc<dyn ChainAdapter>>,
-    store: Option<BlockStore>,
-    best: Arc<watch::Sender<BlockNumber>>,
-}
-
-/// Raises the best known block number to `number` if it is higher.
-pub fn raise_best(best: &watch::Sender<BlockNumber>, number: BlockNumber) {
-    best.send_if_modified(|b| {
-        let newer = number > *b;
-        if newer {
-            *b = number;
-        }
-        newer
-    });
-}
-
-impl Judge {
-    fn verdict(&self, msg: &GossipMessage) -> Verdict {
-        // Without the upstream key we cannot tell good from bad: never forward.
-        let Some(adapter) = &self.adapter else {
-            return Verdict::Ignore;
-        };
-        let header = match adapter.decode_header(&msg.data) {
-            Ok(h) => h,
-            Err(e) => return self.reject(msg, &e.to_string()),
-        };
-        if let Err(e) = adapter.verify_header_signature(&header) {
-            return self.reject(msg, &e.to_string());
-        }
-        let local = self.store.as_ref().and_then(|s| s.head()).map(|h| h.0);
-        raise_best(&self.best, header.number);
-        match local {
-            Some(n) if header.number <= n => Verdict::Ignore,
-            _ => Verdict::Accept,
-        }
-    }
-
-    fn reject(&self, msg: &GossipMessage, reason: &str) -> Verdict {
-        tracing::warn!(peer = %msg.source, %reason, "invalid block announcement");
-        Verdict::Reject
-    }
-}
-
-async fn validate(
-    mut rx: mpsc::Receiver<GossipMessage>,
-    p2p: P2pHandle,
-    judge: Judge,
-    cancel: CancellationToken,
-) {
-    while let Some(Some(msg)) = cancel.run_until_cancelled(rx.recv()).await {
-        let verdict = judge.verdict(&msg);
-        if p2p.validate(msg.id, msg.source, verdict).await.is_err() {
-            return;
         }
     }
 }

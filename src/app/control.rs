@@ -49,6 +49,7 @@ impl PeerReporter for Control {
     fn report(&self, peer: PeerId, what: PeerReport) {
         let event = match what {
             PeerReport::InvalidData => ScoreEvent::InvalidData,
+            PeerReport::BadSignature => ScoreEvent::BadSignature,
             PeerReport::DataAfterFin => ScoreEvent::DataAfterFin,
             PeerReport::TooManyItems => ScoreEvent::TooManyItems,
             PeerReport::Malformed => ScoreEvent::Malformed,

@@ -2,26 +2,22 @@
 //! (port 0 works, and the bound addresses are readable), and shuts everything down in order.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use libp2p::{Multiaddr, PeerId};
-use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 mod chain;
 mod control;
-mod heads;
 mod sync;
+mod wiring;
 
-use crate::api::{self, ApiDeps, ApiState, ChainAccess, Keyring};
+use crate::api::{self, Keyring};
 use crate::config::Config;
-use crate::control::{Control, ControlError, ControlMetrics};
-use crate::events::EventBus;
-use crate::metrics;
+use crate::control::{Control, ControlError};
 use crate::p2p::{self, P2pHandle};
-use crate::store::StoreMetrics;
-use crate::sync::{SyncMetrics, SyncServerError};
+use crate::sync::SyncServerError;
+use wiring::{Listeners, Wiring};
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -79,106 +75,18 @@ impl App {
     pub async fn start(config: Config) -> Result<App, AppError> {
         let key = load_key(&config)?;
         let keys = Keyring::from_config(&config.api)?;
-        let (cancel, tracker) = (CancellationToken::new(), TaskTracker::new());
-        let mut registry = Registry::default();
-        let events = EventBus::default();
-        let store_metrics = StoreMetrics::register(&mut registry);
-        let control_metrics =
-            ControlMetrics::register_with_store(&mut registry, store_metrics.clone());
-        let control = Control::open_with_metrics(
-            &config.control,
-            &config.node.data_dir,
-            control_metrics,
-            cancel.clone(),
-            &tracker,
-        )
-        .await?;
-        let policy = Arc::new(control.clone());
-        let started = p2p::start(
-            &config,
-            key,
-            policy,
-            &mut registry,
-            events.clone(),
-            cancel.clone(),
-        )
-        .await?;
+        let mut w = Wiring::new();
+        let control = w.start_control(&config).await?;
+        let started = w.start_p2p(&config, key, &control).await?;
         let p2p = started.handle.clone();
-        tracker.spawn(control::feed_gossip_scores(
-            control.clone(),
-            p2p.clone(),
-            cancel.clone(),
-        ));
-        tracker.spawn(control::bridge(
-            control.clone(),
-            p2p.clone(),
-            events.clone(),
-            cancel.clone(),
-        ));
-        let deps = chain::ChainDeps {
-            registry: &mut registry,
-            store_metrics,
-            events: &events,
-        };
-        let chain = chain::start(&config, &p2p, started.gossip_rx, deps, &cancel, &tracker).await?;
-        let sync_metrics = SyncMetrics::register(&mut registry);
-        if let (Some(store), Some(adapter)) = (&chain.store, &chain.adapter) {
-            let deps = sync::SyncDeps {
-                p2p: p2p.clone(),
-                store: store.clone(),
-                adapter: adapter.clone(),
-                control: control.clone(),
-                metrics: sync_metrics,
-                best_known: chain.best_known.clone(),
-                best_tx: chain.best_tx.clone(),
-            };
-            sync::spawn(&config, deps, &cancel, &tracker)?;
-        }
-        let deps = ApiDeps {
-            p2p: p2p.clone(),
-            control: control.clone(),
-            chain: ChainAccess {
-                kind: config.node.chain_kind(),
-                store: chain.store.clone(),
-                best_known: chain.best_known.clone(),
-                metrics: chain.metrics.clone(),
-            },
-            events: events.clone(),
-            keys,
-            audit: api::audit::AuditLog::open(&config.node.data_dir).map_err(|source| {
-                AppError::DataDir {
-                    path: config.node.data_dir.display().to_string(),
-                    source,
-                }
-            })?,
-        };
-        let mut api_state = ApiState::new(&config.api, deps, &mut registry, cancel.clone());
-        api_state.mode = if config.feeder.enabled {
-            "feeder"
-        } else {
-            "relay"
-        };
-        let (api_listener, api_addr) = bind(config.api.listen, |addr, source| AppError::Api {
-            addr,
-            source,
-        })
-        .await?;
-        let (metrics_listener, metrics_addr) = bind(config.metrics.listen, |addr, source| {
-            AppError::Metrics { addr, source }
-        })
-        .await?;
-        tracker.spawn(started.event_loop.run());
-        tracker.spawn(metrics::serve(
-            metrics_listener,
-            Arc::new(registry),
-            cancel.clone(),
-        ));
-        let router = api::router(api_state, config.api.max_body_bytes);
-        let limits = api::ServeLimits {
-            header_read_timeout: config.api.header_read_timeout,
-            max_connections: config.api.max_connections,
-        };
-        tracker.spawn(api::serve(api_listener, router, limits, cancel.clone()));
+        w.start_control_bridge(&control, &p2p);
+        let chain = w.start_chain(&config, &p2p, started.gossip_rx).await?;
+        w.start_sync(&config, &chain, &p2p, &control)?;
+        let api = w.api_state(&config, &chain, &p2p, &control, keys)?;
+        let listeners = Listeners::bind(&config).await?;
+        w.tracker.spawn(started.event_loop.run());
+        let (cancel, tracker) = (w.cancel.clone(), w.tracker.clone());
+        let (api_addr, metrics_addr) = w.serve(&config, api, listeners);
         let app = App {
             p2p,
             listen_addrs: started.listen_addrs,
@@ -246,14 +154,4 @@ fn load_key(config: &Config) -> Result<libp2p::identity::Keypair, AppError> {
         .map(|k| k.expose().to_owned());
     Ok(p2p::identity::load_or_create(key_hex.as_deref(), data_dir)
         .map_err(p2p::StartError::from)?)
-}
-
-/// Binds a TCP listener (port 0 allowed) and returns it with its bound address.
-async fn bind(
-    addr: SocketAddr,
-    err: impl FnOnce(SocketAddr, std::io::Error) -> AppError,
-) -> Result<(tokio::net::TcpListener, SocketAddr), AppError> {
-    metrics::bind(addr)
-        .await
-        .map_err(|source| err(addr, source))
 }

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::control::Control;
 use crate::p2p::P2pHandle;
 use crate::store::BlockStore;
+use crate::sync::discovery::{self, HeadDeps};
 use crate::sync::{ChainVerifier, SyncMetrics, SyncPipeline, SyncServer, SyncServerError};
 
 /// Pause before the pipeline is rebuilt after a failure (a store error, a verifier bug).
@@ -47,9 +48,16 @@ pub fn spawn(
     )
     .with_addresses(Arc::new(deps.p2p.peer_ips()));
     server.spawn(&mut deps.p2p.stream_control(), tracker, cancel.clone())?;
-    super::heads::serve(config, &deps, tracker, cancel)?;
+    let heads = HeadDeps {
+        network: network.clone(),
+        p2p: deps.p2p.clone(),
+        adapter: deps.adapter.clone(),
+        reporter: Arc::new(deps.control.clone()),
+        best: deps.best_tx.clone(),
+    };
+    discovery::serve(&config.sync, &heads, deps.store.clone(), tracker, cancel)?;
     if !config.feeder.enabled {
-        super::heads::discover(config, &deps, tracker, cancel);
+        discovery::discover(&config.sync, heads, tracker, cancel);
         tracker.spawn(follow(network, config.sync.clone(), deps, cancel.clone()));
     }
     Ok(())

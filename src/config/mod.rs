@@ -3,12 +3,6 @@
 //! Every field is typed at the edge (multiaddrs, peer addresses, durations), so a bad value fails
 //! at start with a message naming its key. `config.example.toml` documents every key.
 
-mod api;
-mod p2p;
-mod secret;
-mod serde_str;
-
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -17,9 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::chain::{starknet_preset, ChainKind};
 
-pub use api::{ApiConfig, ApiKey, KeyAlg};
-pub use p2p::{ConnectionLimits, GossipConfig, P2pConfig, PeerAddr, RelayConfig};
-pub use secret::Secret;
+// Each section's type lives with the module it configures; these names are kept for callers.
+pub use crate::api::{ApiConfig, ApiKey, KeyAlg};
+pub use crate::metrics::MetricsConfig;
+pub use crate::p2p::{ConnectionLimits, GossipConfig, P2pConfig, PeerAddr, RelayConfig};
+pub use crate::secret::Secret;
 
 /// Errors while assembling the configuration. The message names the offending key.
 #[derive(Debug, thiserror::Error)]
@@ -105,22 +101,6 @@ impl Default for NodeConfig {
             network: "devnet".into(),
             chain: None,
             data_dir: PathBuf::from("./wharf-data"),
-        }
-    }
-}
-
-/// `[metrics]`: the Prometheus scrape endpoint.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct MetricsConfig {
-    /// Address of the `/metrics` listener. Default `127.0.0.1:9100`; port 0 picks a free port.
-    pub listen: SocketAddr,
-}
-
-impl Default for MetricsConfig {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 9100)),
         }
     }
 }
@@ -213,8 +193,8 @@ impl Config {
                     .into(),
             ));
         }
-        self.p2p.validate()?;
-        self.relay.validate()?;
-        self.api.validate()
+        self.p2p.validate().map_err(ConfigError::Invalid)?;
+        self.relay.validate().map_err(ConfigError::Invalid)?;
+        self.api.validate().map_err(ConfigError::Invalid)
     }
 }

@@ -296,3 +296,16 @@ pub struct BanPage {
     /// How many bans match the filter in total, ignoring paging.
     pub total: u64,
 }
+
+impl From<&Ban> for BanRecord {
+    /// The write of a ban enforced before it was stored (a provisional automatic ban).
+    fn from(ban: &Ban) -> Self {
+        BanRecord {
+            target: ban.target,
+            reason: ban.reason.clone(),
+            created_by: ban.created_by.clone(),
+            created_at: ban.created_at,
+            expires_at: ban.expires_at,
+        }
+    }
+}

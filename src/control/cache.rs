@@ -4,8 +4,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use libp2p::PeerId;
@@ -13,12 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::ban::Ban;
 use super::score::ScoreRecord;
-use super::service::Inner;
 
 /// File name of the cache inside the data directory.
 pub const CACHE_FILE: &str = "control-cache.json";
-/// Shortest time between two writes: a burst of ban changes costs one write.
-const MIN_WRITE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What the cache holds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -116,34 +111,6 @@ pub(crate) fn merge_scores(
         }
     }
     (merged.into_values().collect(), newer)
-}
-
-/// Rewrites the cache after every change (at most once per [`MIN_WRITE_INTERVAL`]) and once more
-/// at shutdown.
-pub(super) async fn cache_loop(inner: Arc<Inner>, dir: PathBuf) {
-    loop {
-        tokio::select! {
-            _ = inner.cancel.cancelled() => break,
-            _ = inner.cache_dirty.notified() => {}
-        }
-        write(&inner, &dir).await;
-        tokio::select! {
-            _ = inner.cancel.cancelled() => break,
-            _ = tokio::time::sleep(MIN_WRITE_INTERVAL) => {}
-        }
-    }
-    write(&inner, &dir).await;
-}
-
-async fn write(inner: &Arc<Inner>, dir: &Path) {
-    let snapshot = inner.cache_snapshot();
-    let dir = dir.to_path_buf();
-    let res = tokio::task::spawn_blocking(move || save(&dir, &snapshot)).await;
-    match res {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::warn!(error = %e, "control cache not written"),
-        Err(e) => tracing::warn!(error = %e, "control cache writer failed"),
-    }
 }
 
 #[cfg(test)]

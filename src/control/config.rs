@@ -6,8 +6,6 @@ use std::time::Duration;
 use libp2p::PeerId;
 use serde::{Deserialize, Serialize};
 
-use crate::control::score::ScoreWeights;
-
 /// Control-plane settings (section `[control]`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -118,5 +116,37 @@ mod peer_ids {
                     .map_err(|e| D::Error::custom(format!("peer id `{s}`: {e}")))
             })
             .collect()
+    }
+}
+
+/// Weight of each class of [`ScoreEvent`](super::ScoreEvent) (negative = penalty).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScoreWeights {
+    /// Invalid data, bad signature, data after `Fin`, too many items. Default `-50`.
+    pub severe: f64,
+    /// Malformed or oversized message, protocol violation. Default `-20`.
+    pub medium: f64,
+    /// Timeout. Default `-5`.
+    pub light: f64,
+    /// Useful response. Default `+1`.
+    pub useful: f64,
+    /// Stream refused at the peer's stream or rate limit. Default `-1`.
+    pub refused: f64,
+    /// Refused streams alone never take a score below this (above `ban_threshold`, so an
+    /// honest peer retrying is slowed down, never banned). Default `-50`.
+    pub refused_floor: f64,
+}
+
+impl Default for ScoreWeights {
+    fn default() -> Self {
+        ScoreWeights {
+            severe: -50.0,
+            medium: -20.0,
+            light: -5.0,
+            useful: 1.0,
+            refused: -1.0,
+            refused_floor: -50.0,
+        }
     }
 }

@@ -17,18 +17,20 @@ pub mod metrics;
 pub mod score;
 pub mod store;
 
+mod open;
 mod penalty;
 mod service;
+mod state;
 mod tasks;
 
 pub use ban::{Ban, BanFilter, BanKind, BanPage, BanTarget, Expiry, NewBan};
 pub use cache::CACHE_FILE;
-pub use config::ControlConfig;
+pub use config::{ControlConfig, ScoreWeights};
 pub use event::ControlEvent;
 pub use index::Gatekeeper;
 pub use listing::BanView;
 pub use metrics::ControlMetrics;
-pub use score::{PeerScore, ScoreEvent, ScoreEventRecord, ScoreWeights};
+pub use score::{PeerScore, ScoreEvent, ScoreEventRecord};
 pub use service::Control;
 pub use store::StoreError;
 

@@ -12,7 +12,8 @@ use libp2p::{Multiaddr, PeerId};
 use super::ban::{Ban, BanRecord, BanTarget, Expiry, NewBan};
 use super::metrics::ReasonLabel;
 use super::score::{log_penalty, PeerScore, ScoreEvent, ScoreEventRecord};
-use super::service::Inner;
+use super::state::Inner;
+use super::tasks;
 use super::{Control, ControlError, ControlEvent};
 
 impl Control {
@@ -40,7 +41,7 @@ impl Control {
             // gossipsub's score penalises IP colocation itself: peers sharing a NAT would
             // escalate to a ban of their address, so gossip never escalates
             let escalate = addr.filter(|_| !matches!(event, ScoreEvent::Gossip(_)));
-            inner.auto_ban(peer, addr, escalate, applied.score, reason);
+            auto_ban(inner, peer, addr, escalate, applied.score, reason);
         }
     }
 
@@ -69,7 +70,12 @@ impl Control {
     pub async fn reset_score(&self, peer: &PeerId) -> Result<(), ControlError> {
         let inner = self.inner();
         inner.scores.reset(peer);
-        inner.op("reset_score", inner.store.reset_score(peer)).await
+        inner
+            .op(
+                "reset_score",
+                inner.store.sql().delete_scores(std::slice::from_ref(peer)),
+            )
+            .await
     }
 
     /// The last `limit` persisted score events of a peer, oldest first.
@@ -78,7 +84,7 @@ impl Control {
         peer: &PeerId,
         limit: u32,
     ) -> Result<Vec<ScoreEventRecord>, ControlError> {
-        let fut = self.inner().store.score_history(peer, limit);
+        let fut = self.inner().store.sql().score_history(peer, limit);
         self.inner().op("score_history", fut).await
     }
 
@@ -94,110 +100,57 @@ impl Control {
     }
 }
 
-impl Inner {
-    /// Writes dirty scores; on failure they stay dirty for the next attempt.
-    pub(super) async fn flush(&self) -> Result<(), ControlError> {
-        let (records, events) = self.scores.take_dirty();
-        if records.is_empty() && events.is_empty() {
-            return Ok(());
+/// Bans a peer that crossed the threshold, and its address or subnet when greylisting says
+/// so: enforced at once through provisional index entries, persisted by a retrying task.
+fn auto_ban(
+    inner: &Arc<Inner>,
+    peer: PeerId,
+    addr: Option<IpAddr>,
+    escalate: Option<IpAddr>,
+    score: f64,
+    reason: String,
+) {
+    tracing::warn!(%peer, addr = ?addr, score, %reason, "peer auto-banned");
+    let _ = inner.events.send(ControlEvent::AutoBanned {
+        peer,
+        addr,
+        score,
+        reason: reason.clone(),
+    });
+    let mut targets = vec![BanTarget::Peer(peer)];
+    if let Some(ip) = escalate {
+        let escalated = inner.escalator.peer_banned(ip, Utc::now());
+        for target in &escalated[..] {
+            tracing::warn!(%peer, %target, "automatic bans escalated to an address ban");
         }
-        self.cache_dirty.notify_one();
-        let res = self
-            .op("save_scores", self.store.save_scores(&records, &events))
-            .await;
-        if res.is_err() {
-            self.scores.restore(&records, events);
-        }
-        res
+        targets.extend(escalated);
     }
-
-    /// See [`Control::collect_garbage`].
-    pub(super) async fn gc(&self) -> Result<(usize, u64), ControlError> {
-        let now = Utc::now();
-        let age =
-            |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
-        let since = now.checked_sub_signed(age(self.cfg.score_retention));
-        let neutral = since.map_or_else(Vec::new, |t| self.scores.take_neutral(now, t));
-        if !neutral.is_empty() {
-            let fut = self.store.delete_scores(&neutral);
-            self.op("delete_scores", fut).await?;
-            self.cache_dirty.notify_one();
-        }
-        let bans = match now.checked_sub_signed(age(self.cfg.expired_ban_retention)) {
-            Some(before) => {
-                let fut = self.store.prune_expired_bans(before);
-                self.op("prune_expired_bans", fut).await?
-            }
-            None => 0,
-        };
-        if !neutral.is_empty() || bans > 0 {
-            tracing::info!(
-                scores = neutral.len(),
-                bans,
-                "control plane garbage collected"
-            );
-        }
-        Ok((neutral.len(), bans))
-    }
-
-    /// Bans a peer that crossed the threshold, and its address or subnet when greylisting says
-    /// so: enforced at once through provisional index entries, persisted by a retrying task.
-    fn auto_ban(
-        self: &Arc<Self>,
-        peer: PeerId,
-        addr: Option<IpAddr>,
-        escalate: Option<IpAddr>,
-        score: f64,
-        reason: String,
-    ) {
-        tracing::warn!(%peer, addr = ?addr, score, %reason, "peer auto-banned");
-        let _ = self.events.send(ControlEvent::AutoBanned {
-            peer,
-            addr,
-            score,
+    for target in targets {
+        let new = NewBan {
+            target,
             reason: reason.clone(),
-        });
-        let mut targets = vec![BanTarget::Peer(peer)];
-        if let Some(ip) = escalate {
-            let escalated = self.escalator.peer_banned(ip, Utc::now());
-            for target in &escalated[..] {
-                tracing::warn!(%peer, %target, "automatic bans escalated to an address ban");
-            }
-            targets.extend(escalated);
-        }
-        for target in targets {
-            let new = NewBan {
-                target,
-                reason: reason.clone(),
-                created_by: "auto".into(),
-                expiry: Expiry::For(self.cfg.auto_ban_duration),
-            };
-            self.provisional(new);
-        }
+            created_by: "auto".into(),
+            expiry: Expiry::For(inner.cfg.auto_ban_duration),
+        };
+        provisional(inner, new);
     }
+}
 
-    fn provisional(self: &Arc<Self>, new: NewBan) {
-        let now = Utc::now();
-        let Ok(expires_at) = new.expiry.resolve(now) else {
-            return tracing::error!("auto_ban_duration must be greater than zero");
-        };
-        let ban = Ban {
-            id: self.next_provisional.fetch_sub(1, Ordering::Relaxed),
-            target: new.target,
-            reason: new.reason.clone(),
-            created_by: new.created_by.clone(),
-            created_at: now,
-            expires_at,
-        };
-        let rec = BanRecord {
-            target: ban.target,
-            reason: ban.reason.clone(),
-            created_by: ban.created_by.clone(),
-            created_at: now,
-            expires_at,
-        };
-        let id = ban.id;
-        self.upsert(ban, None);
-        self.spawn_persist(id, rec);
-    }
+fn provisional(inner: &Arc<Inner>, new: NewBan) {
+    let now = Utc::now();
+    let Ok(expires_at) = new.expiry.resolve(now) else {
+        return tracing::error!("auto_ban_duration must be greater than zero");
+    };
+    let ban = Ban {
+        id: inner.next_provisional.fetch_sub(1, Ordering::Relaxed),
+        target: new.target,
+        reason: new.reason.clone(),
+        created_by: new.created_by.clone(),
+        created_at: now,
+        expires_at,
+    };
+    let rec = BanRecord::from(&ban);
+    let id = ban.id;
+    inner.upsert(ban, None);
+    tasks::spawn_persist(inner, id, rec);
 }

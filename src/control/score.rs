@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use libp2p::PeerId;
 use serde::{Deserialize, Serialize};
 
-use crate::control::config::ControlConfig;
+use super::config::{ControlConfig, ScoreWeights};
 
 /// Something a peer did that changes its score. Weights come from [`ScoreWeights`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,38 +40,6 @@ pub enum ScoreEvent {
     UsefulResponse,
     /// Gossipsub's own scoring: the value is added as is (negative for penalties).
     Gossip(f64),
-}
-
-/// Weight of each class of [`ScoreEvent`] (negative = penalty).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ScoreWeights {
-    /// Invalid data, bad signature, data after `Fin`, too many items. Default `-50`.
-    pub severe: f64,
-    /// Malformed or oversized message, protocol violation. Default `-20`.
-    pub medium: f64,
-    /// Timeout. Default `-5`.
-    pub light: f64,
-    /// Useful response. Default `+1`.
-    pub useful: f64,
-    /// Stream refused at the peer's stream or rate limit. Default `-1`.
-    pub refused: f64,
-    /// Refused streams alone never take a score below this (above `ban_threshold`, so an
-    /// honest peer retrying is slowed down, never banned). Default `-50`.
-    pub refused_floor: f64,
-}
-
-impl Default for ScoreWeights {
-    fn default() -> Self {
-        ScoreWeights {
-            severe: -50.0,
-            medium: -20.0,
-            light: -5.0,
-            useful: 1.0,
-            refused: -1.0,
-            refused_floor: -50.0,
-        }
-    }
 }
 
 impl ScoreEvent {

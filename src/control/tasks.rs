@@ -1,7 +1,9 @@
 //! Background work of the control plane, each loop owned by the caller's `TaskTracker` and
 //! stopped by its `CancellationToken`: applying the fleet's change feed, periodic reconcile,
-//! expiry sweeps, score flushes, and persisting automatic bans through outages.
+//! expiry sweeps, score flushes, the local cache file, and persisting automatic bans through
+//! outages.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,15 +11,19 @@ use chrono::Utc;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
-use super::ban::BanRecord;
+use super::ban::{Ban, BanRecord};
+use super::cache;
 use super::event::ControlEvent;
-use super::service::Inner;
+use super::state::Inner;
 use super::store::StoreChange;
+use super::ControlError;
 
 /// A burst of more changes than this is applied as one full reconcile.
 const MAX_INCREMENTAL: usize = 64;
 /// Longest sleep between expiry sweeps when no ban expires sooner.
 const MAX_SWEEP_WAIT: Duration = Duration::from_secs(60);
+/// Shortest time between two cache writes: a burst of ban changes costs one write.
+const MIN_WRITE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Applies store changes, reconciles periodically and sweeps expired bans until cancelled.
 pub(super) async fn sync_loop(inner: Arc<Inner>, mut rx: mpsc::Receiver<StoreChange>) {
@@ -85,18 +91,13 @@ async fn apply_one(inner: &Inner, change: StoreChange) {
             let seen = inner.index.epoch();
             match inner.op("get_ban", inner.store.get_ban(id)).await {
                 Ok(Some(ban)) => inner.upsert(ban, Some(seen)),
-                Ok(None) => removed(inner, id),
+                Ok(None) => inner.remove_with(id, ControlEvent::BanRemoved),
                 Err(e) => tracing::debug!(id, error = %e, "cannot fetch ban; reconcile repairs"),
             }
         }
-        StoreChange::Deleted(id) => removed(inner, id),
+        StoreChange::Deleted(id) => inner.remove_with(id, ControlEvent::BanRemoved),
         StoreChange::Resync => unreachable!("resync batches are reconciled"),
     }
-}
-
-fn removed(inner: &Inner, id: i64) {
-    let gone = inner.index.remove(id).map(ControlEvent::BanRemoved);
-    inner.changed(gone.into_iter().collect());
 }
 
 /// Periodically writes scores and collects garbage; on cancellation writes the scores a last
@@ -128,10 +129,18 @@ pub(super) async fn flush_loop(inner: Arc<Inner>) {
     inner.store.close().await;
 }
 
+/// Registers provisional ban `id` as pending and spawns the task that persists it.
+pub(super) fn spawn_persist(inner: &Arc<Inner>, id: i64, rec: BanRecord) {
+    inner.lock_pending().insert(id);
+    inner
+        .tracker
+        .spawn(persist_auto_ban(inner.clone(), id, rec));
+}
+
 /// Writes an automatic ban to the store, retrying through outages (SQLite's `SQLITE_BUSY`
 /// included); then swaps the provisional index entry `provisional_id` for the stored ban.
 /// Stops when the provisional ban is removed meanwhile (and undoes a write that raced it).
-pub(super) async fn persist_auto_ban(inner: Arc<Inner>, provisional_id: i64, rec: BanRecord) {
+async fn persist_auto_ban(inner: Arc<Inner>, provisional_id: i64, rec: BanRecord) {
     let mut backoff = Duration::from_millis(200);
     loop {
         let writing = inner.persist_gate.read().await;
@@ -143,7 +152,7 @@ pub(super) async fn persist_auto_ban(inner: Arc<Inner>, provisional_id: i64, rec
             .await;
         match res {
             Ok(ban) => return stored(&inner, provisional_id, &rec, ban).await,
-            Err(super::ControlError::StoreUnavailable(_)) => {}
+            Err(ControlError::StoreUnavailable(_)) => {}
             Err(e) => {
                 inner.lock_pending().remove(&provisional_id);
                 return tracing::error!(error = %e, "auto-ban not persisted; enforced in memory only");
@@ -159,7 +168,7 @@ pub(super) async fn persist_auto_ban(inner: Arc<Inner>, provisional_id: i64, rec
 }
 
 /// The provisional ban `provisional_id` was stored as `ban`.
-async fn stored(inner: &Inner, provisional_id: i64, rec: &BanRecord, ban: super::ban::Ban) {
+async fn stored(inner: &Inner, provisional_id: i64, rec: &BanRecord, ban: Ban) {
     if !inner.lock_pending().remove(&provisional_id) {
         // removed while being written: remove the stored copy too, unless the write only
         // extended an older ban of the same target
@@ -171,4 +180,32 @@ async fn stored(inner: &Inner, provisional_id: i64, rec: &BanRecord, ban: super:
     inner.upsert(ban, None);
     inner.index.remove(provisional_id);
     inner.metrics.set_active(inner.index.counts());
+}
+
+/// Rewrites the cache after every change (at most once per [`MIN_WRITE_INTERVAL`]) and once more
+/// at shutdown.
+pub(super) async fn cache_loop(inner: Arc<Inner>, dir: PathBuf) {
+    loop {
+        tokio::select! {
+            _ = inner.cancel.cancelled() => break,
+            _ = inner.cache_dirty.notified() => {}
+        }
+        write(&inner, &dir).await;
+        tokio::select! {
+            _ = inner.cancel.cancelled() => break,
+            _ = tokio::time::sleep(MIN_WRITE_INTERVAL) => {}
+        }
+    }
+    write(&inner, &dir).await;
+}
+
+async fn write(inner: &Arc<Inner>, dir: &Path) {
+    let snapshot = inner.cache_snapshot();
+    let dir = dir.to_path_buf();
+    let res = tokio::task::spawn_blocking(move || cache::save(&dir, &snapshot)).await;
+    match res {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "control cache not written"),
+        Err(e) => tracing::warn!(error = %e, "control cache writer failed"),
+    }
 }

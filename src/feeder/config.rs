@@ -20,7 +20,7 @@ pub struct FeederConfig {
     /// Sent as `X-Throttling-Bypass` on every gateway request (the Starknet feeder gateway's API
     /// key, as pathfinder's `--gateway-api-key` and juno's `--gw-api-key`). Default none.
     /// Env: `WHARF_FEEDER__GATEWAY_API_KEY`.
-    pub gateway_api_key: Option<crate::config::Secret>,
+    pub gateway_api_key: Option<crate::secret::Secret>,
     /// How often to ask for the gateway head once caught up (humantime). Default `500ms`.
     #[serde(with = "humantime_serde")]
     pub poll_interval: Duration,

@@ -19,7 +19,7 @@ mod upstream;
 
 pub use client::{FetchError, GatewayClient};
 pub use config::FeederConfig;
-pub use pin::{known_gateway_key, pin_gateway_key, GATEWAY_KEY_FILE};
+pub use pin::{known_gateway_key, pin_gateway_key, upstream_key, GATEWAY_KEY_FILE};
 pub use starknet::{felt_hash, StarknetRaw};
 pub use upstream::{fetch_public_key, RawBlock, Upstream};
 

@@ -1,14 +1,58 @@
-//! Gateway key pinning: the key that signs upstream blocks is fixed once (flag, or
-//! trust on first use written to `<data_dir>/gateway.pub`) and never silently changes.
+//! Gateway key pinning: the key that signs upstream blocks is fixed once (flag, Starknet
+//! preset, or trust on first use written to `<data_dir>/gateway.pub`) and never silently
+//! changes.
 
 use std::path::{Path, PathBuf};
 
+use super::backoff::Backoff;
 use super::upstream::fetch_public_key;
 use super::{FeederConfig, FeederError};
-use crate::chain::ChainKind;
+use crate::chain::{starknet_preset, ChainKind};
 
 /// File holding the pinned gateway key (hex) inside the data directory.
 pub const GATEWAY_KEY_FILE: &str = "gateway.pub";
+
+/// The upstream key: configured, else a Starknet preset's pinned sequencer key, else pinned in
+/// the data dir, else (feeders only) fetched from the gateway and pinned. `None` when no key is
+/// known (a relay that only bootstraps).
+pub async fn upstream_key(
+    cfg: &FeederConfig,
+    kind: ChainKind,
+    network: &str,
+    data_dir: &Path,
+) -> Result<Option<Vec<u8>>, FeederError> {
+    let preset = starknet_preset(network).filter(|_| kind == ChainKind::Starknet);
+    if let (None, Some(preset)) = (&cfg.gateway_public_key, preset) {
+        let key = starknet_crypto::Felt::from_hex(preset.public_key)
+            .map_err(|e| FeederError::BadKey(e.to_string()))?;
+        return Ok(Some(key.to_bytes_be().to_vec()));
+    }
+    if cfg.enabled {
+        return Ok(Some(pin_with_retry(cfg, kind, data_dir).await?));
+    }
+    known_gateway_key(cfg, data_dir).await
+}
+
+/// The feeder's pinned key; while the gateway cannot be reached to fetch it (first start,
+/// gateway not up yet) the fetch is retried with capped backoff, as every other gateway error is.
+async fn pin_with_retry(
+    cfg: &FeederConfig,
+    kind: ChainKind,
+    data_dir: &Path,
+) -> Result<Vec<u8>, FeederError> {
+    let mut backoff = Backoff::new(cfg.backoff_initial, cfg.backoff_max);
+    loop {
+        match pin_gateway_key(cfg, kind, data_dir).await {
+            Err(FeederError::Gateway(e)) => {
+                let delay = backoff.next_delay();
+                tracing::warn!(gateway = %cfg.gateway_url, error = %e, retry_in = ?delay,
+                    "gateway unreachable: cannot pin its public key yet");
+                tokio::time::sleep(delay).await;
+            }
+            other => return other,
+        }
+    }
+}
 
 /// Returns the raw bytes of the gateway public key to verify blocks with: the
 /// configured `gateway_public_key`, else the pinned file, else the key fetched from the

@@ -13,9 +13,10 @@ use libp2p::swarm::NetworkBehaviour;
 use libp2p::{autonat, gossipsub, identify, kad, ping, relay, StreamProtocol};
 use prometheus_client::registry::Registry;
 
+use super::config::RelayConfig;
 use super::gate::{AccessPolicy, Gate};
 use super::protocols::Protocols;
-use crate::config::{Config, RelayConfig};
+use super::StartConfig;
 use crate::metrics::P2pMetrics;
 
 /// See the module docs.
@@ -35,7 +36,7 @@ pub struct Behaviour {
 impl Behaviour {
     pub fn new(
         key: &Keypair,
-        config: &Config,
+        config: &StartConfig<'_>,
         protocols: &Protocols,
         policy: Arc<dyn AccessPolicy>,
         metrics: P2pMetrics,
@@ -61,14 +62,9 @@ impl Behaviour {
             relay: config
                 .relay
                 .enabled
-                .then(|| relay::Behaviour::new(peer_id, relay_config(&config.relay)))
+                .then(|| relay::Behaviour::new(peer_id, relay_config(config.relay)))
                 .into(),
-            gossipsub: super::gossip::behaviour(
-                key,
-                &config.node.network,
-                &config.p2p.gossip,
-                registry,
-            ),
+            gossipsub: super::gossip::behaviour(key, config.network, &config.p2p.gossip, registry),
             stream: libp2p_stream::Behaviour::new(),
         }
     }

@@ -14,7 +14,7 @@ use libp2p::PeerId;
 use prometheus_client::registry::Registry;
 use sha2::{Digest, Sha256};
 
-use crate::config::GossipConfig;
+use super::config::GossipConfig;
 
 /// One announcement received from the network, waiting for a verdict.
 #[derive(Debug, Clone)]

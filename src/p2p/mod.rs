@@ -3,6 +3,7 @@
 //! cloneable `P2pHandle`.
 
 mod behaviour;
+pub mod config;
 mod event_loop;
 mod events;
 pub mod gate;
@@ -33,6 +34,7 @@ use prometheus_client::registry::Registry;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+pub use config::{ConnectionLimits, GossipConfig, P2pConfig, PeerAddr, RelayConfig};
 pub use gate::{AccessPolicy, AllowAll};
 pub use gossip::{GossipMessage, Verdict};
 pub use handle::{NodeInfo, P2pError, P2pHandle};
@@ -40,7 +42,6 @@ pub use peer_ips::PeerIps;
 pub use peers::PeerInfo;
 pub use protocols::Protocols;
 
-use crate::config::Config;
 use crate::metrics::P2pMetrics;
 use behaviour::Behaviour;
 use event_loop::EventLoop;
@@ -74,43 +75,34 @@ pub struct Started {
     pub event_loop: EventLoop,
 }
 
+/// What [`start`] takes from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct StartConfig<'a> {
+    /// The `[p2p]` section.
+    pub p2p: &'a P2pConfig,
+    /// The `[relay]` section (circuit relay server limits).
+    pub relay: &'a RelayConfig,
+    /// Network name; scopes every protocol id and the gossip topic.
+    pub network: &'a str,
+    /// Where the node key and the peer book live.
+    pub data_dir: &'a Path,
+}
+
 /// Builds the swarm, binds every listener, and prepares the event loop (not yet running).
 pub async fn start(
-    config: &Config,
+    config: StartConfig<'_>,
     key: Keypair,
     policy: Arc<dyn AccessPolicy>,
     registry: &mut Registry,
     events: crate::events::EventBus,
     cancel: CancellationToken,
 ) -> Result<Started, StartError> {
-    let psk = config
-        .p2p
-        .shared_key
-        .as_ref()
-        .map(|k| psk::parse(k.expose()))
-        .transpose()?;
-    if let Some(psk) = &psk {
-        tracing::warn!(fingerprint = %psk.fingerprint(), "private network: pnet on, QUIC off (pnet cannot protect it)");
-    }
-    let protocols = Protocols::new(&config.node.network);
+    let protocols = Protocols::new(config.network);
     let metrics = P2pMetrics::register(registry);
-    let transport = transport::build(
-        &key,
-        psk,
-        config.p2p.handshake_timeout,
-        policy.clone(),
-        registry,
-    )?;
-    let behaviour = Behaviour::new(&key, config, &protocols, policy, metrics.clone(), registry);
+    let built = build_swarm(&config, &key, &protocols, policy, registry, &metrics).await?;
+    let (mut swarm, listen_addrs, pnet) = built;
+    load_peer_book(&mut swarm, config.data_dir);
     let peer_id = key.public().to_peer_id();
-    let swarm_cfg = libp2p::swarm::Config::with_tokio_executor()
-        .with_idle_connection_timeout(config.p2p.idle_connection_timeout);
-    let mut swarm = Swarm::new(transport, behaviour, peer_id, swarm_cfg);
-    let listen_addrs = listen(&mut swarm, &config.p2p.listen, psk.is_some()).await?;
-    for addr in &config.p2p.external_addrs {
-        swarm.add_external_address(addr.clone());
-    }
-    load_peer_book(&mut swarm, &config.node.data_dir);
     let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
     let (gossip_tx, gossip_rx) = mpsc::channel(config.p2p.gossip.validation_queue);
     let (sync_peers_tx, sync_peers_rx) = tokio::sync::watch::channel(Vec::new());
@@ -126,26 +118,23 @@ pub async fn start(
         peer_ips.clone(),
     );
     let p2p = &config.p2p;
+    let backoff = (p2p.redial_initial_backoff, p2p.redial_max_backoff);
     let event_loop = EventLoop {
         swarm,
         commands: rx,
         cancel,
-        network: config.node.network.clone(),
+        network: config.network.to_owned(),
         protocols,
-        data_dir: config.node.data_dir.clone(),
+        data_dir: config.data_dir.to_path_buf(),
         peers: Default::default(),
-        redial: Redialer::new(
-            &p2p.peers,
-            p2p.redial_initial_backoff,
-            p2p.redial_max_backoff,
-        ),
+        redial: Redialer::new(&p2p.peers, backoff.0, backoff.1),
         dials: HashMap::new(),
         static_dials: HashMap::new(),
         queries: HashMap::new(),
         libp2p_metrics: libp2p::metrics::Metrics::new(registry),
         metrics,
-        pnet: psk.is_some(),
-        topic: gossip::topic(&config.node.network),
+        pnet,
+        topic: gossip::topic(config.network),
         gossip_tx,
         sync_peers: sync_peers_tx,
         events,
@@ -158,6 +147,39 @@ pub async fn start(
         gossip_rx,
         event_loop,
     })
+}
+
+/// The swarm over the (gated, optionally pnet) transport, listening on every configured
+/// address; returns it with its bound listen addresses and whether pnet is on.
+async fn build_swarm(
+    config: &StartConfig<'_>,
+    key: &Keypair,
+    protocols: &Protocols,
+    policy: Arc<dyn AccessPolicy>,
+    registry: &mut Registry,
+    metrics: &P2pMetrics,
+) -> Result<(Swarm<Behaviour>, Vec<Multiaddr>, bool), StartError> {
+    let psk = config
+        .p2p
+        .shared_key
+        .as_ref()
+        .map(|k| psk::parse(k.expose()))
+        .transpose()?;
+    if let Some(psk) = &psk {
+        tracing::warn!(fingerprint = %psk.fingerprint(), "private network: pnet on, QUIC off (pnet cannot protect it)");
+    }
+    let timeout = config.p2p.handshake_timeout;
+    let transport = transport::build(key, psk, timeout, policy.clone(), registry)?;
+    let behaviour = Behaviour::new(key, config, protocols, policy, metrics.clone(), registry);
+    let peer_id = key.public().to_peer_id();
+    let swarm_cfg = libp2p::swarm::Config::with_tokio_executor()
+        .with_idle_connection_timeout(config.p2p.idle_connection_timeout);
+    let mut swarm = Swarm::new(transport, behaviour, peer_id, swarm_cfg);
+    let listen_addrs = listen(&mut swarm, &config.p2p.listen, psk.is_some()).await?;
+    for addr in &config.p2p.external_addrs {
+        swarm.add_external_address(addr.clone());
+    }
+    Ok((swarm, listen_addrs, psk.is_some()))
 }
 
 fn is_quic(addr: &Multiaddr) -> bool {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use libp2p::{Multiaddr, PeerId};
 use tokio::time::Instant;
 
-use crate::config::PeerAddr;
+use super::config::PeerAddr;
 
 #[derive(Debug)]
 struct Entry {

@@ -5,11 +5,13 @@
 //! Protocol ids are `/wharf/<network>/sync/<component>/1.0.0`; the messages are in
 //! `proto/wharf/sync/v1/sync.proto` and the exchange is documented in `proto/README.md`.
 
+pub mod announce;
 pub mod bridge;
 pub mod budget;
 pub mod classes;
 pub mod client;
 pub mod config;
+pub mod discovery;
 pub mod head;
 pub mod limits;
 pub mod metrics;

@@ -10,6 +10,8 @@ use libp2p::PeerId;
 pub enum PeerReport {
     /// Data that failed verification (bad commitment, hash, signature or parent link).
     InvalidData,
+    /// A header whose upstream signature does not verify.
+    BadSignature,
     /// Bytes sent after the response's `Fin`.
     DataAfterFin,
     /// More items than requested, or an item for a block that was not asked for next.
@@ -33,6 +35,7 @@ impl PeerReport {
     pub fn name(self) -> &'static str {
         match self {
             PeerReport::InvalidData => "invalid_data",
+            PeerReport::BadSignature => "bad_signature",
             PeerReport::DataAfterFin => "data_after_fin",
             PeerReport::TooManyItems => "too_many_items",
             PeerReport::Malformed => "malformed",

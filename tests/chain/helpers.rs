@@ -2,7 +2,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
@@ -144,12 +144,8 @@ impl TestFeeder {
 }
 
 /// Polls `cond` until it holds, failing after [`DEADLINE`].
-pub async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + DEADLINE;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+pub async fn wait_until(what: &str, cond: impl FnMut() -> bool) {
+    crate::wait::wait_until_true(DEADLINE, what, cond).await
 }
 
 /// Asserts that the store holds exactly the gateway's blocks `0..=head`.

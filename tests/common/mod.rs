@@ -2,11 +2,15 @@
 //! condition with a deadline (never a fixed sleep).
 #![allow(dead_code)]
 
+mod wait;
+
+#[allow(unused_imports)]
+pub use wait::{wait_for, wait_until_true};
+
 use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
 
-use tokio::time::{sleep, Instant};
 use wharf::config::PeerAddr;
 use wharf::{App, Config};
 
@@ -45,23 +49,18 @@ pub fn tcp_port(app: &App) -> u16 {
         .expect("a TCP listen address")
 }
 
-/// Polls `cond` until it holds; panics naming `what` after `limit`.
+/// Polls `cond` until it holds; panics naming `what` after `limit`. Kept for the tests that
+/// call it: new tests use [`wait_for`].
 pub async fn eventually<F, Fut>(limit: Duration, what: &str, mut cond: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let deadline = Instant::now() + limit;
-    loop {
-        if cond().await {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {limit:?} waiting for: {what}"
-        );
-        sleep(Duration::from_millis(50)).await;
-    }
+    wait_for(limit, what, || {
+        let fut = cond();
+        async move { fut.await.then_some(()) }
+    })
+    .await
 }
 
 /// Reads the relay's `/metrics` page.

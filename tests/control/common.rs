@@ -12,6 +12,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use wharf::control::{Control, ControlConfig, ControlEvent};
 
+use crate::node::{wait_for, wait_until_true};
+
 pub const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// Which store a test runs against.
@@ -164,35 +166,21 @@ pub async fn start_control(dir: &std::path::Path, cfg: &ControlConfig) -> Relay 
     }
 }
 
-/// Polls `cond` until it holds or `within` passes; returns the time it took.
-pub async fn wait_until(within: Duration, mut cond: impl FnMut() -> bool) -> Duration {
+/// Polls `cond` until it holds or `within` passes; returns the time it took. Kept for the
+/// tests that call it: new tests use [`wait_for`].
+pub async fn wait_until(within: Duration, cond: impl FnMut() -> bool) -> Duration {
     let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < within,
-            "condition not met within {within:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    wait_until_true(within, "condition", cond).await;
     start.elapsed()
 }
 
-/// Retries an async operation until it returns `Some` or `within` passes.
+/// Retries an async operation until it returns `Some` or `within` passes. Kept for the tests
+/// that call it: new tests use [`wait_for`].
 pub async fn eventually<T, F: Future<Output = Option<T>>>(
     within: Duration,
-    mut f: impl FnMut() -> F,
+    f: impl FnMut() -> F,
 ) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(
-            start.elapsed() < within,
-            "operation did not succeed within {within:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for(within, "operation", f).await
 }
 
 /// Receives events until one matches `pred`, failing after `within`.

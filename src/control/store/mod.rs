@@ -3,6 +3,7 @@
 
 mod pg_feed;
 mod postgres;
+mod shared;
 mod sqlite;
 
 use std::net::IpAddr;
@@ -17,8 +18,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::control::ban::{Ban, BanFilter, BanPage, BanRecord, BanTarget};
 use crate::control::config::ControlConfig;
-use crate::control::score::{ScoreEventRecord, ScoreRecord};
 pub use postgres::PgStore;
+pub use shared::SharedSql;
 pub use sqlite::SqliteStore;
 
 /// Why a store operation failed.
@@ -127,15 +128,21 @@ pub trait ControlStore: Send + Sync + 'static {
     /// wins, permanent beats any; a ban is never shortened; reason and creator are kept).
     async fn add_ban(&self, rec: &BanRecord, now: DateTime<Utc>) -> Result<Ban, StoreError>;
     /// One ban by id, active or expired.
-    async fn get_ban(&self, id: i64) -> Result<Option<Ban>, StoreError>;
+    async fn get_ban(&self, id: i64) -> Result<Option<Ban>, StoreError> {
+        self.sql().get_ban(id).await
+    }
     /// A page of bans matching `filter`, with the total count.
     async fn list_bans(
         &self,
         filter: &BanFilter,
         now: DateTime<Utc>,
-    ) -> Result<BanPage, StoreError>;
+    ) -> Result<BanPage, StoreError> {
+        self.sql().list_bans(filter, now).await
+    }
     /// Deletes one ban, returning it.
-    async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, StoreError>;
+    async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, StoreError> {
+        self.sql().remove_ban(id).await
+    }
     /// Deletes every ban, active or expired; returns how many there were.
     async fn clear_bans(&self) -> Result<u64, StoreError>;
     /// Every ban active at `now` (what the index is built from), with the bans version it
@@ -145,26 +152,10 @@ pub trait ControlStore: Send + Sync + 'static {
     async fn bans_version(&self) -> Result<i64, StoreError>;
     /// Active IP and CIDR bans covering `ip`.
     async fn bans_covering(&self, ip: IpAddr, now: DateTime<Utc>) -> Result<Vec<Ban>, StoreError>;
-    /// Writes scores and appends score events.
-    async fn save_scores(
-        &self,
-        scores: &[ScoreRecord],
-        events: &[(PeerId, ScoreEventRecord)],
-    ) -> Result<(), StoreError>;
-    /// Every stored score.
-    async fn load_scores(&self) -> Result<Vec<ScoreRecord>, StoreError>;
-    /// Deletes one peer's score and its events.
-    async fn reset_score(&self, peer: &PeerId) -> Result<(), StoreError>;
-    /// The last `limit` score events of a peer, oldest first.
-    async fn score_history(
-        &self,
-        peer: &PeerId,
-        limit: u32,
-    ) -> Result<Vec<ScoreEventRecord>, StoreError>;
+    /// The statements both stores run alike (scores, bans by id, ban pages).
+    fn sql(&self) -> &dyn SharedSql;
     /// Deletes bans that expired before `before`; returns how many.
     async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
-    /// Deletes the scores (and score events) of `peers`.
-    async fn delete_scores(&self, peers: &[PeerId]) -> Result<(), StoreError>;
     /// Cheap round trip telling whether the database is reachable.
     async fn ping(&self) -> Result<(), StoreError>;
     /// Starts announcing other writers' changes on `tx` (no-op for a single-process store).

@@ -8,19 +8,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use libp2p::PeerId;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::Postgres;
 use sqlx::Row;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::{
-    ban_from_row, merged_expiry, peer_from_row, ActiveBans, ControlStore, StoreChange, StoreError,
-};
-use crate::control::ban::{Ban, BanFilter, BanPage, BanRecord};
+use super::shared::{Scores, SharedSql};
+use super::{ban_from_row, merged_expiry, ActiveBans, ControlStore, StoreChange, StoreError};
+use crate::control::ban::{Ban, BanRecord};
 use crate::control::config::ControlConfig;
-use crate::control::score::{ScoreEventRecord, ScoreRecord};
 
 const BAN_COLUMNS: &str = "id, target, reason, created_by, created_at, expires_at";
 
@@ -30,6 +28,7 @@ pub struct PgStore {
     pool: PgPool,
     /// False when opened while the database was down: migrations run on the first round trip.
     migrated: Arc<AtomicBool>,
+    scores: Scores<Postgres, DateTime<Utc>>,
 }
 
 fn ban(row: &PgRow) -> Result<Ban, StoreError> {
@@ -56,24 +55,31 @@ fn bans(rows: &[PgRow]) -> Result<Vec<Ban>, StoreError> {
 }
 
 impl PgStore {
+    fn new(pool: PgPool, migrated: bool) -> PgStore {
+        let scores = Scores {
+            pool: pool.clone(),
+            to_db: |t| t,
+            from_db: Ok,
+        };
+        PgStore {
+            pool,
+            migrated: Arc::new(AtomicBool::new(migrated)),
+            scores,
+        }
+    }
+
     /// Connects lazily-tolerant (the pool retries on use) and applies the migrations.
     pub async fn connect(url: &str, cfg: &ControlConfig) -> Result<PgStore, StoreError> {
         let pool = pool_options(cfg).connect(url).await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(PgStore {
-            pool,
-            migrated: Arc::new(AtomicBool::new(true)),
-        })
+        Ok(PgStore::new(pool, true))
     }
 
     /// A store for a database that is down now: nothing is connected until first use, and the
     /// migrations run on the first successful bans-version round trip (every reconcile makes one).
     pub fn lazy(url: &str, cfg: &ControlConfig) -> Result<PgStore, StoreError> {
         let pool = pool_options(cfg).connect_lazy(url)?;
-        Ok(PgStore {
-            pool,
-            migrated: Arc::new(AtomicBool::new(false)),
-        })
+        Ok(PgStore::new(pool, false))
     }
 
     async fn ensure_migrated(&self) -> Result<(), StoreError> {
@@ -154,52 +160,6 @@ impl ControlStore for PgStore {
         Ok(result)
     }
 
-    async fn get_ban(&self, id: i64) -> Result<Option<Ban>, StoreError> {
-        let sql = format!("SELECT {BAN_COLUMNS} FROM control_bans WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(ban).transpose()
-    }
-
-    async fn list_bans(&self, f: &BanFilter, now: DateTime<Utc>) -> Result<BanPage, StoreError> {
-        let filter = "($1 OR expires_at IS NULL OR expires_at > $2) \
-                      AND ($3::text IS NULL OR kind = $3)";
-        let kind = f.kind.map(|k| k.as_str());
-        let count = format!("SELECT count(*) FROM control_bans WHERE {filter}");
-        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count))
-            .bind(f.include_expired)
-            .bind(now)
-            .bind(kind)
-            .fetch_one(&self.pool)
-            .await?;
-        let page = format!(
-            "SELECT {BAN_COLUMNS} FROM control_bans WHERE {filter} ORDER BY id OFFSET $4 LIMIT $5"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(page))
-            .bind(f.include_expired)
-            .bind(now)
-            .bind(kind)
-            .bind(f.offset.min(i64::MAX as u64) as i64)
-            .bind(f.limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64))
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(BanPage {
-            bans: bans(&rows)?,
-            total: total as u64,
-        })
-    }
-
-    async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, StoreError> {
-        let sql = format!("DELETE FROM control_bans WHERE id = $1 RETURNING {BAN_COLUMNS}");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(ban).transpose()
-    }
-
     async fn clear_bans(&self) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM control_bans")
@@ -255,102 +215,6 @@ impl ControlStore for PgStore {
         bans(&rows)
     }
 
-    async fn save_scores(
-        &self,
-        scores: &[ScoreRecord],
-        events: &[(PeerId, ScoreEventRecord)],
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for s in scores {
-            sqlx::query(
-                "INSERT INTO control_scores (peer, score, updated_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (peer) DO UPDATE SET score = $2, updated_at = $3",
-            )
-            .bind(s.peer.to_string())
-            .bind(s.score)
-            .bind(s.updated_at)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for (peer, e) in events {
-            sqlx::query(
-                "INSERT INTO control_score_events (peer, at, event, delta, score) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(peer.to_string())
-            .bind(e.at)
-            .bind(&e.event)
-            .bind(e.delta)
-            .bind(e.score)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query("DELETE FROM control_score_events WHERE at < $1")
-            .bind(Utc::now() - super::SCORE_EVENT_RETENTION)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn load_scores(&self) -> Result<Vec<ScoreRecord>, StoreError> {
-        let rows = sqlx::query("SELECT peer, score, updated_at FROM control_scores")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ScoreRecord {
-                    peer: peer_from_row(r.try_get("peer")?)?,
-                    score: r.try_get("score")?,
-                    updated_at: r.try_get("updated_at")?,
-                })
-            })
-            .collect()
-    }
-
-    async fn reset_score(&self, peer: &PeerId) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for sql in [
-            "DELETE FROM control_scores WHERE peer = $1",
-            "DELETE FROM control_score_events WHERE peer = $1",
-        ] {
-            sqlx::query(sql)
-                .bind(peer.to_string())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn score_history(
-        &self,
-        peer: &PeerId,
-        limit: u32,
-    ) -> Result<Vec<ScoreEventRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT at, event, delta, score FROM control_score_events \
-             WHERE peer = $1 ORDER BY id DESC LIMIT $2",
-        )
-        .bind(peer.to_string())
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = rows
-            .iter()
-            .map(|r| {
-                Ok(ScoreEventRecord {
-                    at: r.try_get("at")?,
-                    event: r.try_get("event")?,
-                    delta: r.try_get("delta")?,
-                    score: r.try_get("score")?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        out.reverse();
-        Ok(out)
-    }
-
     async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM control_bans WHERE expires_at < $1")
             .bind(before)
@@ -359,17 +223,8 @@ impl ControlStore for PgStore {
         Ok(done.rows_affected())
     }
 
-    async fn delete_scores(&self, peers: &[PeerId]) -> Result<(), StoreError> {
-        let peers: Vec<String> = peers.iter().map(|p| p.to_string()).collect();
-        let mut tx = self.pool.begin().await?;
-        for sql in [
-            "DELETE FROM control_scores WHERE peer = ANY($1)",
-            "DELETE FROM control_score_events WHERE peer = ANY($1)",
-        ] {
-            sqlx::query(sql).bind(&peers).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+    fn sql(&self) -> &dyn SharedSql {
+        &self.scores
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -26,8 +26,8 @@ pub use counts::{subnet_of, Conn};
 pub use handler::KeepAliveHandler;
 pub use policy::{AccessPolicy, AllowAll};
 
-use crate::config::ConnectionLimits;
 use crate::metrics::P2pMetrics;
+use crate::p2p::config::ConnectionLimits;
 use counts::Counts;
 
 /// Why the gate refused a connection; `label()` is the metrics reason.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ConfigError, Secret};
+use crate::secret::Secret;
 
 /// Signature algorithm of one API key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,30 +94,30 @@ impl Default for ApiConfig {
 }
 
 impl ApiConfig {
-    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         if self.keys.is_empty() && !self.listen.ip().is_loopback() {
-            return Err(ConfigError::Invalid(format!(
+            return Err(format!(
                 "api.listen: {} is not loopback and no api.keys are configured; \
                  refusing to expose the admin API without authentication",
                 self.listen
-            )));
+            ));
         }
         if self.max_connections == 0 || self.header_read_timeout.is_zero() {
-            return Err(ConfigError::Invalid(
+            return Err(
                 "api.max_connections and api.header_read_timeout must be greater than zero".into(),
-            ));
+            );
         }
         if self.rate_limit_per_second == 0 || self.rate_limit_burst == 0 {
-            return Err(ConfigError::Invalid(
+            return Err(
                 "api.rate_limit_per_second and api.rate_limit_burst must be at least 1".into(),
-            ));
+            );
         }
         self.keys.iter().try_for_each(validate_key)
     }
 }
 
-fn validate_key(k: &ApiKey) -> Result<(), ConfigError> {
-    let bad = |what: &str| ConfigError::Invalid(format!("api.keys (kid `{}`): {what}", k.kid));
+fn validate_key(k: &ApiKey) -> Result<(), String> {
+    let bad = |what: &str| format!("api.keys (kid `{}`): {what}", k.kid);
     match k.alg {
         KeyAlg::HS256 if k.secret.is_none() == k.secret_file.is_none() => {
             Err(bad("HS256 needs exactly one of secret, secret_file"))

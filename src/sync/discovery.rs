@@ -1,6 +1,6 @@
 //! Head discovery: every relay with blocks answers the head protocol; a relay that syncs over
 //! P2P asks each new peer for its newest header and, once the signature verifies, raises its
-//! sync target to it (a peer answering a bad header is penalised and logged).
+//! sync target to it (a peer answering a bad header is reported and logged).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -11,35 +11,58 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::chain::raise_best;
-use super::sync::SyncDeps;
+use super::head::{ask_head, serve_head, HeadSource};
+use super::limits::Limiter;
+use super::report::{PeerReport, PeerReporter};
+use super::server::SyncServerError;
+use super::SyncConfig;
 use crate::chain::{BlockNumber, ChainAdapter, Component, VerifyError};
-use crate::config::Config;
-use crate::control::{Control, ScoreEvent};
-use crate::sync::limits::Limiter;
-use crate::sync::{ask_head, serve_head, HeadSource, SyncServerError};
+use crate::p2p::P2pHandle;
+use crate::store::BlockStore;
+
+/// What serving and discovering heads need from the node.
+#[derive(Clone)]
+pub struct HeadDeps {
+    /// Network name; scopes the head protocol id.
+    pub network: String,
+    pub p2p: P2pHandle,
+    pub adapter: Arc<dyn ChainAdapter>,
+    /// Told about peers that answer a bad head.
+    pub reporter: Arc<dyn PeerReporter>,
+    /// Raised to every verified head a peer reports.
+    pub best: Arc<watch::Sender<BlockNumber>>,
+}
+
+/// Raises the best known block number to `number` if it is higher.
+pub fn raise_best(best: &watch::Sender<BlockNumber>, number: BlockNumber) {
+    best.send_if_modified(|b| {
+        let newer = number > *b;
+        if newer {
+            *b = number;
+        }
+        newer
+    });
+}
 
 /// Starts answering `/wharf/<network>/head/1.0.0` from the store.
 pub fn serve(
-    config: &Config,
-    deps: &SyncDeps,
+    cfg: &SyncConfig,
+    deps: &HeadDeps,
+    store: BlockStore,
     tracker: &TaskTracker,
     cancel: &CancellationToken,
 ) -> Result<(), SyncServerError> {
-    let store = deps.store.clone();
     let source: HeadSource = Arc::new(move || {
         let (number, _) = store.head()?;
         store.range(Component::Headers, number, 1).ok()?.pop()
     });
-    let timeout = config.sync.server.write_timeout;
-    let limiter = Limiter::new(
-        Arc::new(config.sync.server.clone()),
-        Arc::new(deps.p2p.peer_ips()),
-    );
+    let limiter = Limiter::new(Arc::new(cfg.server.clone()), Arc::new(deps.p2p.peer_ips()));
     let mut control = deps.p2p.stream_control();
+    let timeout = cfg.server.write_timeout;
+    let network = &deps.network;
     serve_head(
         &mut control,
-        &config.node.network,
+        network,
         source,
         limiter,
         timeout,
@@ -48,34 +71,28 @@ pub fn serve(
     )
 }
 
-/// What asking one peer needs.
-#[derive(Clone)]
-struct Asker {
-    network: String,
-    control: libp2p_stream::Control,
-    adapter: Arc<dyn ChainAdapter>,
-    scores: Control,
-    best: Arc<watch::Sender<BlockNumber>>,
-    timeout: Duration,
-}
-
 /// Asks every peer that joins the sync peer set (again after a reconnect) for its head.
 pub fn discover(
-    config: &Config,
-    deps: &SyncDeps,
+    cfg: &SyncConfig,
+    deps: HeadDeps,
     tracker: &TaskTracker,
     cancel: &CancellationToken,
 ) {
-    let asker = Asker {
-        network: config.node.network.clone(),
-        control: deps.p2p.stream_control(),
-        adapter: deps.adapter.clone(),
-        scores: deps.control.clone(),
-        best: deps.best_tx.clone(),
-        timeout: config.sync.client.request_timeout,
-    };
     let peers = deps.p2p.sync_peers();
+    let asker = Asker {
+        control: deps.p2p.stream_control(),
+        timeout: cfg.client.request_timeout,
+        deps,
+    };
     tracker.spawn(discover_loop(asker, peers, tracker.clone(), cancel.clone()));
+}
+
+/// What asking one peer needs.
+#[derive(Clone)]
+struct Asker {
+    deps: HeadDeps,
+    control: libp2p_stream::Control,
+    timeout: Duration,
 }
 
 async fn discover_loop(
@@ -103,7 +120,8 @@ async fn discover_loop(
 
 impl Asker {
     async fn learn(mut self, peer: PeerId) {
-        let answer = ask_head(&mut self.control, peer, &self.network, self.timeout).await;
+        let network = &self.deps.network;
+        let answer = ask_head(&mut self.control, peer, network, self.timeout).await;
         let bytes = match answer {
             Ok(Some(bytes)) => bytes,
             Ok(None) => return,
@@ -112,23 +130,23 @@ impl Asker {
         match self.check(&bytes) {
             Ok(number) => {
                 tracing::debug!(%peer, number, "peer head learned");
-                raise_best(&self.best, number);
+                raise_best(&self.deps.best, number);
             }
             Err(e) => {
                 tracing::warn!(%peer, reason = e.reason(), error = %e, "peer answered an invalid head");
-                let event = match e {
-                    VerifyError::BadSignature => ScoreEvent::BadSignature,
-                    _ => ScoreEvent::InvalidData,
+                let report = match e {
+                    VerifyError::BadSignature => PeerReport::BadSignature,
+                    _ => PeerReport::InvalidData,
                 };
-                self.scores.penalise(peer, None, event);
+                self.deps.reporter.report(peer, report);
             }
         }
     }
 
     /// Decodes the header and verifies its signature; returns its number.
     fn check(&self, bytes: &[u8]) -> Result<BlockNumber, VerifyError> {
-        let header = self.adapter.decode_header(bytes)?;
-        self.adapter.verify_header_signature(&header)?;
+        let header = self.deps.adapter.decode_header(bytes)?;
+        self.deps.adapter.verify_header_signature(&header)?;
         Ok(header.number)
     }
 }

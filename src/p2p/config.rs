@@ -9,7 +9,8 @@ use libp2p::multiaddr::Protocol;
 use libp2p::{Multiaddr, PeerId};
 use serde::{Deserialize, Serialize};
 
-use super::{serde_str, ConfigError, Secret};
+use crate::secret::Secret;
+use crate::util::serde_str;
 
 /// A peer to dial: a multiaddr that ends in `/p2p/<peer id>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,40 +130,34 @@ impl Default for P2pConfig {
 }
 
 impl P2pConfig {
-    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         if self.listen.is_empty() {
-            return Err(ConfigError::Invalid(
-                "p2p.listen: at least one address".into(),
-            ));
+            return Err("p2p.listen: at least one address".into());
         }
         if self.redial_initial_backoff.is_zero()
             || self.redial_max_backoff < self.redial_initial_backoff
         {
-            return Err(ConfigError::Invalid(
+            return Err(
                 "p2p.redial_initial_backoff must be > 0 and <= p2p.redial_max_backoff".into(),
-            ));
+            );
         }
         if self.handshake_timeout.is_zero() {
-            return Err(ConfigError::Invalid(
-                "p2p.handshake_timeout must be > 0".into(),
-            ));
+            return Err("p2p.handshake_timeout must be > 0".into());
         }
         if self.bootstrap_interval.is_zero() {
-            return Err(ConfigError::Invalid(
-                "p2p.bootstrap_interval must be > 0".into(),
-            ));
+            return Err("p2p.bootstrap_interval must be > 0".into());
         }
         if self.gossip.message_interval.is_zero() || self.gossip.validation_queue == 0 {
-            return Err(ConfigError::Invalid(
+            return Err(
                 "p2p.gossip.message_interval and p2p.gossip.validation_queue must be > 0".into(),
-            ));
+            );
         }
         self.limits.validate()
     }
 }
 
 impl RelayConfig {
-    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         let rates = [
             ("reservation_rate_per_peer", self.reservation_rate_per_peer),
             ("reservation_rate_per_ip", self.reservation_rate_per_ip),
@@ -170,14 +165,10 @@ impl RelayConfig {
             ("circuit_rate_per_ip", self.circuit_rate_per_ip),
         ];
         if let Some((name, _)) = rates.iter().find(|(_, v)| *v == 0) {
-            return Err(ConfigError::Invalid(format!(
-                "relay.{name} must be at least 1"
-            )));
+            return Err(format!("relay.{name} must be at least 1"));
         }
         if self.rate_interval.is_zero() {
-            return Err(ConfigError::Invalid(
-                "relay.rate_interval must be > 0".into(),
-            ));
+            return Err("relay.rate_interval must be > 0".into());
         }
         Ok(())
     }
@@ -226,7 +217,7 @@ impl Default for ConnectionLimits {
 }
 
 impl ConnectionLimits {
-    fn validate(&self) -> Result<(), ConfigError> {
+    fn validate(&self) -> Result<(), String> {
         let fields = [
             ("max_established_inbound", self.max_established_inbound),
             ("max_established_outbound", self.max_established_outbound),
@@ -239,9 +230,7 @@ impl ConnectionLimits {
             ("max_pending_outbound", self.max_pending_outbound),
         ];
         match fields.iter().find(|(_, v)| *v == 0) {
-            Some((name, _)) => Err(ConfigError::Invalid(format!(
-                "p2p.limits.{name} must be at least 1"
-            ))),
+            Some((name, _)) => Err(format!("p2p.limits.{name} must be at least 1")),
             None => Ok(()),
         }
     }
