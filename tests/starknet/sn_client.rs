@@ -99,6 +99,8 @@ fn data<M: Message + Default, T>(reply: &[u8], split: impl Fn(M) -> Option<T>) -
 pub struct Client {
     pub control: Control,
     pub peer: PeerId,
+    /// The client's swarm, kept running as long as the client lives.
+    pub node: wharf::bench::BenchNode,
 }
 
 impl Client {
