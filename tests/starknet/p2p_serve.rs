@@ -37,7 +37,7 @@ pub async fn client_of(app: &App) -> Client {
     Client {
         control: node.control.clone(),
         peer,
-        node,
+        _node: node,
     }
 }
 

@@ -100,7 +100,7 @@ pub struct Client {
     pub control: Control,
     pub peer: PeerId,
     /// The client's swarm, kept running as long as the client lives.
-    pub node: wharf::bench::BenchNode,
+    pub _node: wharf::bench::BenchNode,
 }
 
 impl Client {

@@ -41,18 +41,21 @@ async fn discover(relay: &App, kad_id: &'static str) {
     swarm.listen_on("/ip4/127.0.0.1/tcp/0".parse().unwrap()).unwrap();
     let target = peer_addr(relay);
     swarm.dial(target.addr.clone()).unwrap();
+    let mut seen = Vec::new();
     let identified = async {
         loop {
-            if let SwarmEvent::Behaviour(StarknetNodeEvent::Identify(identify::Event::Received { peer_id, info, .. })) =
-                swarm.select_next_some().await
-            {
-                if peer_id == target.peer_id {
+            match swarm.select_next_some().await {
+                SwarmEvent::Behaviour(StarknetNodeEvent::Identify(identify::Event::Received { peer_id, info, .. }))
+                    if peer_id == target.peer_id =>
+                {
                     return info;
                 }
+                other => seen.push(format!("{other:?}")),
             }
         }
     };
-    let info = tokio::time::timeout(Duration::from_secs(30), identified).await.expect("identify answer");
+    let info = tokio::time::timeout(Duration::from_secs(30), identified).await;
+    let info = info.unwrap_or_else(|_| panic!("{kad_id}: no identify answer; events: {seen:#?}"));
     let listed = |id: &str| info.protocols.iter().any(|p| p.as_ref() == id);
     assert!(listed(kad_id), "identify lists {kad_id}: {:?}", info.protocols);
     assert!(listed("/starknet/headers/0.1.0-rc.0"), "and the sync protocols");

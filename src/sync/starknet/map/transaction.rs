@@ -62,32 +62,59 @@ pub fn version(tx: &Obj<'_>) -> Result<u64, MapError> {
 fn txn(tx: &Obj<'_>) -> Result<Txn, MapError> {
     let kind = tx.str("type").unwrap_or("");
     let v = version(tx)?;
-    Ok(match (kind, v) {
-        ("DECLARE", 0) => Txn::DeclareV0(DeclareV0WithoutClass {
-            sender: Some(address(&tx.felt("sender_address")?)),
+    let mapped = match kind {
+        "DECLARE" => declare(tx, v)?,
+        "DEPLOY" | "DEPLOY_ACCOUNT" => deploy(tx, kind, v)?,
+        "INVOKE_FUNCTION" | "INVOKE" => invoke(tx, v)?,
+        "L1_HANDLER" if v == 0 => Some(Txn::L1Handler(L1HandlerV0 {
+            nonce: Some(felt252(&tx.felt_or_zero("nonce")?)),
+            address: Some(address(&tx.felt("contract_address")?)),
+            entry_point_selector: Some(felt252(&tx.felt("entry_point_selector")?)),
+            calldata: tx.felts("calldata")?,
+        })),
+        _ => None,
+    };
+    mapped.ok_or_else(|| {
+        let reason = format!("no wire form for {kind:?} version {v}");
+        MapError::field(format!("{}.type", tx.path), reason)
+    })
+}
+
+fn declare(tx: &Obj<'_>, v: u64) -> Result<Option<Txn>, MapError> {
+    let sender = || -> Result<_, MapError> { Ok(Some(address(&tx.felt("sender_address")?))) };
+    let class_hash = || -> Result<_, MapError> { Ok(Some(hash(&tx.felt("class_hash")?))) };
+    Ok(Some(match v {
+        0 => Txn::DeclareV0(DeclareV0WithoutClass {
+            sender: sender()?,
             max_fee: Some(felt252(&tx.felt_or_zero("max_fee")?)),
             signature: Some(signature(tx)?),
-            class_hash: Some(hash(&tx.felt("class_hash")?)),
+            class_hash: class_hash()?,
         }),
-        ("DECLARE", 1) => Txn::DeclareV1(DeclareV1WithoutClass {
-            sender: Some(address(&tx.felt("sender_address")?)),
+        1 => Txn::DeclareV1(DeclareV1WithoutClass {
+            sender: sender()?,
             max_fee: Some(felt252(&tx.felt("max_fee")?)),
             signature: Some(signature(tx)?),
-            class_hash: Some(hash(&tx.felt("class_hash")?)),
+            class_hash: class_hash()?,
             nonce: Some(felt252(&tx.felt("nonce")?)),
         }),
-        ("DECLARE", 2) => Txn::DeclareV2(DeclareV2WithoutClass {
-            sender: Some(address(&tx.felt("sender_address")?)),
+        2 => Txn::DeclareV2(DeclareV2WithoutClass {
+            sender: sender()?,
             max_fee: Some(felt252(&tx.felt("max_fee")?)),
             signature: Some(signature(tx)?),
-            class_hash: Some(hash(&tx.felt("class_hash")?)),
+            class_hash: class_hash()?,
             nonce: Some(felt252(&tx.felt("nonce")?)),
             compiled_class_hash: Some(hash(&tx.felt("compiled_class_hash")?)),
         }),
-        ("DECLARE", 3) => Txn::DeclareV3(DeclareV3WithoutClass {
+        3 => Txn::DeclareV3(DeclareV3WithoutClass {
             common: Some(declare_v3(tx)?),
-            class_hash: Some(hash(&tx.felt("class_hash")?)),
+            class_hash: class_hash()?,
         }),
+        _ => return Ok(None),
+    }))
+}
+
+fn deploy(tx: &Obj<'_>, kind: &str, v: u64) -> Result<Option<Txn>, MapError> {
+    Ok(Some(match (kind, v) {
         ("DEPLOY", 0 | 1) => Txn::Deploy(Deploy {
             class_hash: Some(hash(&tx.felt("class_hash")?)),
             address_salt: Some(felt252(&tx.felt_or_zero("contract_address_salt")?)),
@@ -103,32 +130,29 @@ fn txn(tx: &Obj<'_>) -> Result<Txn, MapError> {
             calldata: tx.felts("constructor_calldata")?,
         }),
         ("DEPLOY_ACCOUNT", 3) => Txn::DeployAccountV3(deploy_account_v3(tx)?),
-        ("INVOKE_FUNCTION" | "INVOKE", 0) => Txn::InvokeV0(InvokeV0 {
+        _ => return Ok(None),
+    }))
+}
+
+fn invoke(tx: &Obj<'_>, v: u64) -> Result<Option<Txn>, MapError> {
+    Ok(Some(match v {
+        0 => Txn::InvokeV0(InvokeV0 {
             max_fee: Some(felt252(&tx.felt_or_zero("max_fee")?)),
             signature: Some(signature(tx)?),
             address: Some(address(&sender_or_contract(tx)?)),
             entry_point_selector: Some(felt252(&tx.felt("entry_point_selector")?)),
             calldata: tx.felts("calldata")?,
         }),
-        ("INVOKE_FUNCTION" | "INVOKE", 1) => Txn::InvokeV1(InvokeV1 {
+        1 => Txn::InvokeV1(InvokeV1 {
             sender: Some(address(&tx.felt("sender_address")?)),
             max_fee: Some(felt252(&tx.felt("max_fee")?)),
             signature: Some(signature(tx)?),
             calldata: tx.felts("calldata")?,
             nonce: Some(felt252(&tx.felt("nonce")?)),
         }),
-        ("INVOKE_FUNCTION" | "INVOKE", 3) => Txn::InvokeV3(invoke_v3(tx)?),
-        ("L1_HANDLER", 0) => Txn::L1Handler(L1HandlerV0 {
-            nonce: Some(felt252(&tx.felt_or_zero("nonce")?)),
-            address: Some(address(&tx.felt("contract_address")?)),
-            entry_point_selector: Some(felt252(&tx.felt("entry_point_selector")?)),
-            calldata: tx.felts("calldata")?,
-        }),
-        _ => {
-            let reason = format!("no wire form for {kind:?} version {v}");
-            return Err(MapError::field(format!("{}.type", tx.path), reason));
-        }
-    })
+        3 => Txn::InvokeV3(invoke_v3(tx)?),
+        _ => return Ok(None),
+    }))
 }
 
 /// INVOKE v0 names its account `contract_address` (older answers) or `sender_address`.
