@@ -14,7 +14,7 @@ pub struct Protocols {
     /// A peer announcing this (the header sync protocol) can serve block sync.
     pub sync_probe: StreamProtocol,
     /// On Starknet networks, the Kademlia ids Starknet nodes use: the chain id as text
-    /// (`/starknet/kad/SN_SEPOLIA/1.0.0`: Pathfinder, Juno, Madara, Apollo) and as hex
+    /// (`/starknet/kad/SN_SEPOLIA/1.0.0`: Pathfinder, Madara, Apollo) and as hex
     /// (`/starknet/kad/0x534e5f5345504f4c4941/1.0.0`: Pathfinder before 0.14). Empty elsewhere.
     pub starknet_kad: Vec<StreamProtocol>,
 }

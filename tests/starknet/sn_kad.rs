@@ -1,7 +1,7 @@
 //! A Starknet node's view of a relay on a Starknet network, as Pathfinder decides it: the
 //! relay's identify answer lists the chain's Kademlia id and a listen address, and the relay
 //! answers Kademlia queries under that id, with the chain id written as text (Pathfinder,
-//! Juno, Madara, Apollo) or as hex (older Pathfinder).
+//! Madara, Apollo) or as hex (older Pathfinder).
 
 use std::time::Duration;
 
