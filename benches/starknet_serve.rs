@@ -70,10 +70,28 @@ async fn serve(store: &BlockStore) -> BenchNode {
     };
     let metrics = SyncMetrics::default();
     let source = Arc::new(store.clone());
-    let wharf = SyncServer::new(NETWORK, source.clone(), Arc::new(NoopReporter), metrics.clone(), cfg.clone());
-    let starknet = StarknetServer::new(source, Arc::new(NoopReporter), metrics, cfg, wharf.limiter());
-    let (tracker, cancel, mut control) = (TaskTracker::new(), CancellationToken::new(), node.control.clone());
-    starknet.spawn(&mut control, &tracker, cancel.clone()).unwrap();
+    let wharf = SyncServer::new(
+        NETWORK,
+        source.clone(),
+        Arc::new(NoopReporter),
+        metrics.clone(),
+        cfg.clone(),
+    );
+    let starknet = StarknetServer::new(
+        source,
+        Arc::new(NoopReporter),
+        metrics,
+        cfg,
+        wharf.limiter(),
+    );
+    let (tracker, cancel, mut control) = (
+        TaskTracker::new(),
+        CancellationToken::new(),
+        node.control.clone(),
+    );
+    starknet
+        .spawn(&mut control, &tracker, cancel.clone())
+        .unwrap();
     wharf.spawn(&mut control, &tracker, cancel).unwrap();
     node
 }
@@ -83,9 +101,18 @@ async fn wharf_round(client: &mut BenchNode, server: &BenchNode) -> usize {
     let cfg = FetchConfig::default();
     let mut bytes = 0;
     for component in Component::ALL {
-        let items = fetch(&mut client.control, server.peer, NETWORK, component, 0, BLOCKS, 1, &cfg)
-            .await
-            .unwrap();
+        let items = fetch(
+            &mut client.control,
+            server.peer,
+            NETWORK,
+            component,
+            0,
+            BLOCKS,
+            1,
+            &cfg,
+        )
+        .await
+        .unwrap();
         assert_eq!(items.len() as u64, BLOCKS, "{component}");
         bytes += items.iter().map(|(_, b)| b.len()).sum::<usize>();
     }
@@ -100,10 +127,17 @@ async fn starknet_round(client: &mut BenchNode, server: &BenchNode) -> usize {
         limit: BLOCKS,
         step: 1,
     };
-    let request = BlockHeadersRequest { iteration: Some(it) }.encode_to_vec();
+    let request = BlockHeadersRequest {
+        iteration: Some(it),
+    }
+    .encode_to_vec();
     let mut bytes = 0;
     for p in Protocol::ALL {
-        let mut stream = client.control.open_stream(server.peer, p.id()).await.unwrap();
+        let mut stream = client
+            .control
+            .open_stream(server.peer, p.id())
+            .await
+            .unwrap();
         stream.write_all(&request).await.unwrap();
         stream.close().await.unwrap();
         let mut reply = Vec::new();

@@ -59,8 +59,14 @@ mod tests {
         let ids: Vec<&str> = p.starknet_kad.iter().map(|s| s.as_ref()).collect();
         assert_eq!(
             ids,
-            ["/starknet/kad/SN_SEPOLIA/1.0.0", "/starknet/kad/0x534e5f5345504f4c4941/1.0.0"]
+            [
+                "/starknet/kad/SN_SEPOLIA/1.0.0",
+                "/starknet/kad/0x534e5f5345504f4c4941/1.0.0"
+            ]
         );
-        assert!(Protocols::new("devnet").with_starknet(None).starknet_kad.is_empty());
+        assert!(Protocols::new("devnet")
+            .with_starknet(None)
+            .starknet_kad
+            .is_empty());
     }
 }

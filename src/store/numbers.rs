@@ -3,7 +3,9 @@
 //! block's own transaction, pruned by rollback, and rebuilt from `hashes` when a store written
 //! before the table existed is opened.
 
-use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction};
+use redb::{
+    ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction,
+};
 
 use super::blocks::{BlockStore, HASHES};
 use super::error::{db, StoreError};

@@ -179,9 +179,17 @@ fn the_rollback_command_makes_n_the_head() {
         assert_eq!(store.block(n).unwrap(), None, "block {n} deleted");
         assert_eq!(store.hash(n).unwrap(), None);
         let gone = minter.adapter().block_hash(&blocks[n as usize].header);
-        assert_eq!(store.number_of(&gone).unwrap(), None, "block {n} leaves the hash index");
+        assert_eq!(
+            store.number_of(&gone).unwrap(),
+            None,
+            "block {n} leaves the hash index"
+        );
     }
-    assert_eq!(store.number_of(&hash4).unwrap(), Some(4), "kept blocks stay findable by hash");
+    assert_eq!(
+        store.number_of(&hash4).unwrap(),
+        Some(4),
+        "kept blocks stay findable by hash"
+    );
     store.commit(&blocks[5]).expect("grows again from 5");
     drop(store);
     let out = wharf("7");

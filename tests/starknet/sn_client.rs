@@ -9,12 +9,22 @@ use libp2p::{PeerId, StreamProtocol};
 use libp2p_stream::Control;
 use prost::Message;
 use wharf::sync::starknet::proto::starknet::common::Hash;
-use wharf::sync::starknet::proto::starknet::sync::class::{classes_response, ClassesRequest, ClassesResponse};
+use wharf::sync::starknet::proto::starknet::sync::class::{
+    classes_response, ClassesRequest, ClassesResponse,
+};
 use wharf::sync::starknet::proto::starknet::sync::common::{iteration, Iteration};
-use wharf::sync::starknet::proto::starknet::sync::event::{events_response, EventsRequest, EventsResponse};
-use wharf::sync::starknet::proto::starknet::sync::header::{block_headers_response, BlockHeadersRequest, BlockHeadersResponse};
-use wharf::sync::starknet::proto::starknet::sync::state::{state_diffs_response, StateDiffsRequest, StateDiffsResponse};
-use wharf::sync::starknet::proto::starknet::sync::transaction::{transactions_response, TransactionsRequest, TransactionsResponse};
+use wharf::sync::starknet::proto::starknet::sync::event::{
+    events_response, EventsRequest, EventsResponse,
+};
+use wharf::sync::starknet::proto::starknet::sync::header::{
+    block_headers_response, BlockHeadersRequest, BlockHeadersResponse,
+};
+use wharf::sync::starknet::proto::starknet::sync::state::{
+    state_diffs_response, StateDiffsRequest, StateDiffsResponse,
+};
+use wharf::sync::starknet::proto::starknet::sync::transaction::{
+    transactions_response, TransactionsRequest, TransactionsResponse,
+};
 
 pub use wharf::sync::starknet::proto::starknet::class::Class;
 pub use wharf::sync::starknet::proto::starknet::sync::event::Event;
@@ -35,18 +45,30 @@ pub enum From {
 pub fn iteration(from: From, backward: bool, limit: u64, step: u64) -> Iteration {
     let start = match from {
         From::Number(n) => iteration::Start::BlockNumber(n),
-        From::Hash(h) => iteration::Start::Header(Hash { elements: h.to_vec() }),
+        From::Hash(h) => iteration::Start::Header(Hash {
+            elements: h.to_vec(),
+        }),
     };
     let direction = match backward {
         true => iteration::Direction::Backward,
         false => iteration::Direction::Forward,
     };
-    Iteration { start: Some(start), direction: direction as i32, limit, step }
+    Iteration {
+        start: Some(start),
+        direction: direction as i32,
+        limit,
+        step,
+    }
 }
 
 /// Sends `request` (unprefixed) on a new stream of `protocol`, closes our side, returns every
 /// byte the server sent until it closed.
-pub async fn exchange(control: &mut Control, peer: PeerId, protocol: &str, request: &[u8]) -> Vec<u8> {
+pub async fn exchange(
+    control: &mut Control,
+    peer: PeerId,
+    protocol: &str,
+    request: &[u8],
+) -> Vec<u8> {
     let protocol = StreamProtocol::try_from_owned(protocol.to_string()).unwrap();
     let mut stream = control.open_stream(peer, protocol).await.unwrap();
     stream.write_all(request).await.unwrap();
@@ -71,7 +93,10 @@ pub fn frames(mut bytes: &[u8]) -> Vec<&[u8]> {
                 break;
             }
         }
-        assert!(len <= bytes.len(), "a frame runs past the end of the stream");
+        assert!(
+            len <= bytes.len(),
+            "a frame runs past the end of the stream"
+        );
         out.push(&bytes[..len]);
         bytes = &bytes[len..];
     }
@@ -105,47 +130,102 @@ pub struct Client {
 
 impl Client {
     pub async fn headers(&mut self, it: Iteration) -> Vec<SignedBlockHeader> {
-        let req = BlockHeadersRequest { iteration: Some(it) }.encode_to_vec();
-        let reply = exchange(&mut self.control, self.peer, "/starknet/headers/0.1.0-rc.0", &req).await;
-        data(&reply, |m: BlockHeadersResponse| match m.header_message.expect("set") {
-            block_headers_response::HeaderMessage::Header(h) => Some(h),
-            block_headers_response::HeaderMessage::Fin(_) => None,
+        let req = BlockHeadersRequest {
+            iteration: Some(it),
+        }
+        .encode_to_vec();
+        let reply = exchange(
+            &mut self.control,
+            self.peer,
+            "/starknet/headers/0.1.0-rc.0",
+            &req,
+        )
+        .await;
+        data(&reply, |m: BlockHeadersResponse| {
+            match m.header_message.expect("set") {
+                block_headers_response::HeaderMessage::Header(h) => Some(h),
+                block_headers_response::HeaderMessage::Fin(_) => None,
+            }
         })
     }
 
     pub async fn transactions(&mut self, it: Iteration) -> Vec<TransactionWithReceipt> {
-        let req = TransactionsRequest { iteration: Some(it) }.encode_to_vec();
-        let reply = exchange(&mut self.control, self.peer, "/starknet/transactions/0.1.0-rc.0", &req).await;
-        data(&reply, |m: TransactionsResponse| match m.transaction_message.expect("set") {
-            transactions_response::TransactionMessage::TransactionWithReceipt(t) => Some(t),
-            transactions_response::TransactionMessage::Fin(_) => None,
+        let req = TransactionsRequest {
+            iteration: Some(it),
+        }
+        .encode_to_vec();
+        let reply = exchange(
+            &mut self.control,
+            self.peer,
+            "/starknet/transactions/0.1.0-rc.0",
+            &req,
+        )
+        .await;
+        data(&reply, |m: TransactionsResponse| {
+            match m.transaction_message.expect("set") {
+                transactions_response::TransactionMessage::TransactionWithReceipt(t) => Some(t),
+                transactions_response::TransactionMessage::Fin(_) => None,
+            }
         })
     }
 
     pub async fn events(&mut self, it: Iteration) -> Vec<Event> {
-        let req = EventsRequest { iteration: Some(it) }.encode_to_vec();
-        let reply = exchange(&mut self.control, self.peer, "/starknet/events/0.1.0-rc.0", &req).await;
-        data(&reply, |m: EventsResponse| match m.event_message.expect("set") {
-            events_response::EventMessage::Event(e) => Some(e),
-            events_response::EventMessage::Fin(_) => None,
+        let req = EventsRequest {
+            iteration: Some(it),
+        }
+        .encode_to_vec();
+        let reply = exchange(
+            &mut self.control,
+            self.peer,
+            "/starknet/events/0.1.0-rc.0",
+            &req,
+        )
+        .await;
+        data(&reply, |m: EventsResponse| {
+            match m.event_message.expect("set") {
+                events_response::EventMessage::Event(e) => Some(e),
+                events_response::EventMessage::Fin(_) => None,
+            }
         })
     }
 
     pub async fn state_diffs(&mut self, it: Iteration) -> Vec<StateDiffMessage> {
-        let req = StateDiffsRequest { iteration: Some(it) }.encode_to_vec();
-        let reply = exchange(&mut self.control, self.peer, "/starknet/state_diffs/0.1.0-rc.0", &req).await;
-        data(&reply, |m: StateDiffsResponse| match m.state_diff_message.expect("set") {
-            state_diffs_response::StateDiffMessage::Fin(_) => None,
-            other => Some(other),
+        let req = StateDiffsRequest {
+            iteration: Some(it),
+        }
+        .encode_to_vec();
+        let reply = exchange(
+            &mut self.control,
+            self.peer,
+            "/starknet/state_diffs/0.1.0-rc.0",
+            &req,
+        )
+        .await;
+        data(&reply, |m: StateDiffsResponse| {
+            match m.state_diff_message.expect("set") {
+                state_diffs_response::StateDiffMessage::Fin(_) => None,
+                other => Some(other),
+            }
         })
     }
 
     pub async fn classes(&mut self, it: Iteration) -> Vec<Class> {
-        let req = ClassesRequest { iteration: Some(it) }.encode_to_vec();
-        let reply = exchange(&mut self.control, self.peer, "/starknet/classes/0.1.0-rc.0", &req).await;
-        data(&reply, |m: ClassesResponse| match m.class_message.expect("set") {
-            classes_response::ClassMessage::Class(c) => Some(c),
-            classes_response::ClassMessage::Fin(_) => None,
+        let req = ClassesRequest {
+            iteration: Some(it),
+        }
+        .encode_to_vec();
+        let reply = exchange(
+            &mut self.control,
+            self.peer,
+            "/starknet/classes/0.1.0-rc.0",
+            &req,
+        )
+        .await;
+        data(&reply, |m: ClassesResponse| {
+            match m.class_message.expect("set") {
+                classes_response::ClassMessage::Class(c) => Some(c),
+                classes_response::ClassMessage::Fin(_) => None,
+            }
         })
     }
 }

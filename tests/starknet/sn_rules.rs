@@ -17,7 +17,10 @@ const HEADERS: &str = "/starknet/headers/0.1.0-rc.0";
 const LONE_FIN: [u8; 3] = [2, 0x12, 0];
 
 fn request(from: u64, limit: u64) -> Vec<u8> {
-    BlockHeadersRequest { iteration: Some(iteration(From::Number(from), false, limit, 1)) }.encode_to_vec()
+    BlockHeadersRequest {
+        iteration: Some(iteration(From::Number(from), false, limit, 1)),
+    }
+    .encode_to_vec()
 }
 
 async fn penalties(relay: &wharf::App, reason: &str) -> f64 {
@@ -33,15 +36,43 @@ async fn requests_outside_the_rules_are_answered_as_documented() {
     let mut c = client_of(&relay).await;
 
     let from5 = c.headers(iteration(From::Number(5), false, 4, 1)).await;
-    assert_eq!(from5.iter().map(|h| h.number).collect::<Vec<_>>(), [5, 6], "Fin at 7");
-    assert!(c.transactions(iteration(From::Number(7), false, 3, 1)).await.is_empty());
-    assert!(c.events(iteration(From::Number(9), true, 3, 1)).await.is_empty(), "backward from a missing block");
-    assert!(c.headers(iteration(From::Hash([7; 32]), false, 3, 1)).await.is_empty(), "unknown hash");
-    assert!(c.state_diffs(iteration(From::Number(0), false, 0, 1)).await.is_empty(), "limit 0");
-    let huge = c.headers(iteration(From::Number(0), false, u64::MAX, 1)).await;
+    assert_eq!(
+        from5.iter().map(|h| h.number).collect::<Vec<_>>(),
+        [5, 6],
+        "Fin at 7"
+    );
+    assert!(c
+        .transactions(iteration(From::Number(7), false, 3, 1))
+        .await
+        .is_empty());
+    assert!(
+        c.events(iteration(From::Number(9), true, 3, 1))
+            .await
+            .is_empty(),
+        "backward from a missing block"
+    );
+    assert!(
+        c.headers(iteration(From::Hash([7; 32]), false, 3, 1))
+            .await
+            .is_empty(),
+        "unknown hash"
+    );
+    assert!(
+        c.state_diffs(iteration(From::Number(0), false, 0, 1))
+            .await
+            .is_empty(),
+        "limit 0"
+    );
+    let huge = c
+        .headers(iteration(From::Number(0), false, u64::MAX, 1))
+        .await;
     assert_eq!(huge.len(), 5, "clamped to max_blocks_per_request, then Fin");
     let zero_step = c.headers(iteration(From::Number(1), false, 2, 0)).await;
-    assert_eq!(zero_step.iter().map(|h| h.number).collect::<Vec<_>>(), [1, 2], "step 0 read as 1");
+    assert_eq!(
+        zero_step.iter().map(|h| h.number).collect::<Vec<_>>(),
+        [1, 2],
+        "step 0 read as 1"
+    );
 
     let mut twice = request(0, 1);
     twice.extend(request(3, 1));
@@ -63,7 +94,10 @@ async fn requests_outside_the_rules_are_answered_as_documented() {
     }
     let ok = c.headers(iteration(From::Number(0), false, 1, 1)).await;
     assert_eq!(ok.len(), 1, "an honest client is still served");
-    let refused = sample(&scrape(&relay).await, r#"wharf_sync_requests_total{side="server",protocol="starknet_headers",outcome="refused"}"#);
+    let refused = sample(
+        &scrape(&relay).await,
+        r#"wharf_sync_requests_total{side="server",protocol="starknet_headers",outcome="refused"}"#,
+    );
     assert_eq!(refused, Some(3.0));
     relay.shutdown().await;
 }

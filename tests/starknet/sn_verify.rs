@@ -88,7 +88,11 @@ fn bounds(b: &Option<ResourceBounds>) -> Value {
 }
 
 fn da(mode: i32) -> &'static str {
-    if mode == 1 { "L2" } else { "L1" }
+    if mode == 1 {
+        "L2"
+    } else {
+        "L1"
+    }
 }
 
 /// The receipt's contract address (DEPLOY and DEPLOY_ACCOUNT carry it there, not in the
@@ -107,20 +111,40 @@ pub fn tx_json(t: &TransactionWithReceipt) -> Value {
     let receipt = t.receipt.as_ref().expect("set");
     let hash = f(&tib.transaction_hash);
     let mut v = match tib.txn.as_ref().expect("set") {
-        Txn::DeclareV0(x) => json!({"type": "DECLARE", "version": "0x0", "sender_address": f(&x.sender), "max_fee": f(&x.max_fee), "signature": list(&x.signature.as_ref().unwrap().parts), "class_hash": f(&x.class_hash)}),
-        Txn::DeclareV1(x) => json!({"type": "DECLARE", "version": "0x1", "sender_address": f(&x.sender), "max_fee": f(&x.max_fee), "signature": list(&x.signature.as_ref().unwrap().parts), "class_hash": f(&x.class_hash), "nonce": f(&x.nonce)}),
-        Txn::DeclareV2(x) => json!({"type": "DECLARE", "version": "0x2", "sender_address": f(&x.sender), "max_fee": f(&x.max_fee), "signature": list(&x.signature.as_ref().unwrap().parts), "class_hash": f(&x.class_hash), "nonce": f(&x.nonce), "compiled_class_hash": f(&x.compiled_class_hash)}),
+        Txn::DeclareV0(x) => {
+            json!({"type": "DECLARE", "version": "0x0", "sender_address": f(&x.sender), "max_fee": f(&x.max_fee), "signature": list(&x.signature.as_ref().unwrap().parts), "class_hash": f(&x.class_hash)})
+        }
+        Txn::DeclareV1(x) => {
+            json!({"type": "DECLARE", "version": "0x1", "sender_address": f(&x.sender), "max_fee": f(&x.max_fee), "signature": list(&x.signature.as_ref().unwrap().parts), "class_hash": f(&x.class_hash), "nonce": f(&x.nonce)})
+        }
+        Txn::DeclareV2(x) => {
+            json!({"type": "DECLARE", "version": "0x2", "sender_address": f(&x.sender), "max_fee": f(&x.max_fee), "signature": list(&x.signature.as_ref().unwrap().parts), "class_hash": f(&x.class_hash), "nonce": f(&x.nonce), "compiled_class_hash": f(&x.compiled_class_hash)})
+        }
         Txn::DeclareV3(x) => {
             let c = x.common.as_ref().unwrap();
             json!({"type": "DECLARE", "version": "0x3", "sender_address": f(&c.sender), "signature": list(&c.signature.as_ref().unwrap().parts), "nonce": f(&c.nonce), "compiled_class_hash": f(&c.compiled_class_hash), "class_hash": f(&x.class_hash), "resource_bounds": bounds(&c.resource_bounds), "tip": format!("{:#x}", c.tip), "paymaster_data": list(&c.paymaster_data), "account_deployment_data": list(&c.account_deployment_data), "nonce_data_availability_mode": da(c.nonce_data_availability_mode), "fee_data_availability_mode": da(c.fee_data_availability_mode)})
         }
-        Txn::Deploy(x) => json!({"type": "DEPLOY", "version": format!("{:#x}", x.version), "class_hash": f(&x.class_hash), "contract_address_salt": f(&x.address_salt), "constructor_calldata": list(&x.calldata)}),
-        Txn::DeployAccountV1(x) => json!({"type": "DEPLOY_ACCOUNT", "version": "0x1", "max_fee": f(&x.max_fee), "signature": list(&x.signature.as_ref().unwrap().parts), "class_hash": f(&x.class_hash), "nonce": f(&x.nonce), "contract_address_salt": f(&x.address_salt), "constructor_calldata": list(&x.calldata)}),
-        Txn::DeployAccountV3(x) => json!({"type": "DEPLOY_ACCOUNT", "version": "0x3", "signature": list(&x.signature.as_ref().unwrap().parts), "class_hash": f(&x.class_hash), "nonce": f(&x.nonce), "contract_address_salt": f(&x.address_salt), "constructor_calldata": list(&x.calldata), "resource_bounds": bounds(&x.resource_bounds), "tip": format!("{:#x}", x.tip), "paymaster_data": list(&x.paymaster_data), "nonce_data_availability_mode": da(x.nonce_data_availability_mode), "fee_data_availability_mode": da(x.fee_data_availability_mode)}),
-        Txn::InvokeV0(x) => json!({"type": "INVOKE_FUNCTION", "version": "0x0", "max_fee": f(&x.max_fee), "signature": list(&x.signature.as_ref().unwrap().parts), "contract_address": f(&x.address), "entry_point_selector": f(&x.entry_point_selector), "calldata": list(&x.calldata)}),
-        Txn::InvokeV1(x) => json!({"type": "INVOKE_FUNCTION", "version": "0x1", "sender_address": f(&x.sender), "max_fee": f(&x.max_fee), "signature": list(&x.signature.as_ref().unwrap().parts), "calldata": list(&x.calldata), "nonce": f(&x.nonce)}),
-        Txn::InvokeV3(x) => json!({"type": "INVOKE_FUNCTION", "version": "0x3", "sender_address": f(&x.sender), "signature": list(&x.signature.as_ref().unwrap().parts), "calldata": list(&x.calldata), "resource_bounds": bounds(&x.resource_bounds), "tip": format!("{:#x}", x.tip), "paymaster_data": list(&x.paymaster_data), "account_deployment_data": list(&x.account_deployment_data), "nonce_data_availability_mode": da(x.nonce_data_availability_mode), "fee_data_availability_mode": da(x.fee_data_availability_mode), "nonce": f(&x.nonce)}),
-        Txn::L1Handler(x) => json!({"type": "L1_HANDLER", "version": "0x0", "nonce": f(&x.nonce), "contract_address": f(&x.address), "entry_point_selector": f(&x.entry_point_selector), "calldata": list(&x.calldata)}),
+        Txn::Deploy(x) => {
+            json!({"type": "DEPLOY", "version": format!("{:#x}", x.version), "class_hash": f(&x.class_hash), "contract_address_salt": f(&x.address_salt), "constructor_calldata": list(&x.calldata)})
+        }
+        Txn::DeployAccountV1(x) => {
+            json!({"type": "DEPLOY_ACCOUNT", "version": "0x1", "max_fee": f(&x.max_fee), "signature": list(&x.signature.as_ref().unwrap().parts), "class_hash": f(&x.class_hash), "nonce": f(&x.nonce), "contract_address_salt": f(&x.address_salt), "constructor_calldata": list(&x.calldata)})
+        }
+        Txn::DeployAccountV3(x) => {
+            json!({"type": "DEPLOY_ACCOUNT", "version": "0x3", "signature": list(&x.signature.as_ref().unwrap().parts), "class_hash": f(&x.class_hash), "nonce": f(&x.nonce), "contract_address_salt": f(&x.address_salt), "constructor_calldata": list(&x.calldata), "resource_bounds": bounds(&x.resource_bounds), "tip": format!("{:#x}", x.tip), "paymaster_data": list(&x.paymaster_data), "nonce_data_availability_mode": da(x.nonce_data_availability_mode), "fee_data_availability_mode": da(x.fee_data_availability_mode)})
+        }
+        Txn::InvokeV0(x) => {
+            json!({"type": "INVOKE_FUNCTION", "version": "0x0", "max_fee": f(&x.max_fee), "signature": list(&x.signature.as_ref().unwrap().parts), "contract_address": f(&x.address), "entry_point_selector": f(&x.entry_point_selector), "calldata": list(&x.calldata)})
+        }
+        Txn::InvokeV1(x) => {
+            json!({"type": "INVOKE_FUNCTION", "version": "0x1", "sender_address": f(&x.sender), "max_fee": f(&x.max_fee), "signature": list(&x.signature.as_ref().unwrap().parts), "calldata": list(&x.calldata), "nonce": f(&x.nonce)})
+        }
+        Txn::InvokeV3(x) => {
+            json!({"type": "INVOKE_FUNCTION", "version": "0x3", "sender_address": f(&x.sender), "signature": list(&x.signature.as_ref().unwrap().parts), "calldata": list(&x.calldata), "resource_bounds": bounds(&x.resource_bounds), "tip": format!("{:#x}", x.tip), "paymaster_data": list(&x.paymaster_data), "account_deployment_data": list(&x.account_deployment_data), "nonce_data_availability_mode": da(x.nonce_data_availability_mode), "fee_data_availability_mode": da(x.fee_data_availability_mode), "nonce": f(&x.nonce)})
+        }
+        Txn::L1Handler(x) => {
+            json!({"type": "L1_HANDLER", "version": "0x0", "nonce": f(&x.nonce), "contract_address": f(&x.address), "entry_point_selector": f(&x.entry_point_selector), "calldata": list(&x.calldata)})
+        }
     };
     v["transaction_hash"] = json!(hash);
     if let Some(address) = deployed_address(receipt) {
@@ -186,7 +210,11 @@ pub fn state_diff_json(msgs: &[StateDiffMessage]) -> (Value, Vec<String>) {
             StateDiffMessage::ContractDiff(c) => {
                 let at = f(&c.address);
                 if !c.values.is_empty() {
-                    let kv: Vec<Value> = c.values.iter().map(|s| json!({"key": f(&s.key), "value": f(&s.value)})).collect();
+                    let kv: Vec<Value> = c
+                        .values
+                        .iter()
+                        .map(|s| json!({"key": f(&s.key), "value": f(&s.value)}))
+                        .collect();
                     storage[&at] = json!(kv);
                 }
                 if let Some(n) = &c.nonce {
@@ -200,7 +228,9 @@ pub fn state_diff_json(msgs: &[StateDiffMessage]) -> (Value, Vec<String>) {
                 let class = f(&d.class_hash);
                 hashes.push(class.clone());
                 match &d.compiled_class_hash {
-                    Some(c) => declared.push(json!({"class_hash": class, "compiled_class_hash": hex(&c.elements)})),
+                    Some(c) => declared.push(
+                        json!({"class_hash": class, "compiled_class_hash": hex(&c.elements)}),
+                    ),
                     None => old.push(json!(class)),
                 }
             }
@@ -244,18 +274,30 @@ pub fn class_json(c: &Class) -> (Vec<u8>, String) {
     let text = match c.class.as_ref().expect("set") {
         class::Class::Cairo0(x) => {
             let eps = |l: &[wharf::sync::starknet::proto::starknet::class::EntryPoint]| -> Value {
-                json!(l.iter().map(|e| json!({"selector": f(&e.selector), "offset": e.offset})).collect::<Vec<_>>())
+                json!(l
+                    .iter()
+                    .map(|e| json!({"selector": f(&e.selector), "offset": e.offset}))
+                    .collect::<Vec<_>>())
             };
-            let program = base64::engine::general_purpose::STANDARD.decode(&x.program).unwrap();
+            let program = base64::engine::general_purpose::STANDARD
+                .decode(&x.program)
+                .unwrap();
             let program = String::from_utf8(gunzip_stored(&program)).unwrap();
             let eps = json!({"CONSTRUCTOR": eps(&x.constructors), "EXTERNAL": eps(&x.externals), "L1_HANDLER": eps(&x.l1_handlers)});
-            format!(r#"{{"abi": {}, "entry_points_by_type": {eps}, "program": {program}}}"#, x.abi)
+            format!(
+                r#"{{"abi": {}, "entry_points_by_type": {eps}, "program": {program}}}"#,
+                x.abi
+            )
         }
         class::Class::Cairo1(x) => {
             let e = x.entry_points.as_ref().unwrap();
-            let eps = |l: &[wharf::sync::starknet::proto::starknet::class::SierraEntryPoint]| -> Value {
-                json!(l.iter().map(|p| json!({"selector": f(&p.selector), "function_idx": p.index})).collect::<Vec<_>>())
-            };
+            let eps =
+                |l: &[wharf::sync::starknet::proto::starknet::class::SierraEntryPoint]| -> Value {
+                    json!(l
+                        .iter()
+                        .map(|p| json!({"selector": f(&p.selector), "function_idx": p.index}))
+                        .collect::<Vec<_>>())
+                };
             json!({"abi": x.abi, "contract_class_version": x.contract_class_version, "sierra_program": list(&x.program),
                 "entry_points_by_type": {"CONSTRUCTOR": eps(&e.constructors), "EXTERNAL": eps(&e.externals), "L1_HANDLER": eps(&e.l1_handlers)}})
             .to_string()

@@ -70,7 +70,10 @@ impl Plan {
 }
 
 /// Reads the request bytes until the requester closes its side.
-pub async fn read<R: AsyncRead + Unpin>(io: &mut R, timeout: Duration) -> Result<Vec<u8>, RequestError> {
+pub async fn read<R: AsyncRead + Unpin>(
+    io: &mut R,
+    timeout: Duration,
+) -> Result<Vec<u8>, RequestError> {
     let mut buf = Vec::with_capacity(64);
     let mut limited = io.take(MAX_REQUEST as u64 + 1);
     let reading = limited.read_to_end(&mut buf);
@@ -88,8 +91,8 @@ pub fn decode(bytes: &[u8], max_blocks: u64) -> Result<Plan, RequestError> {
     if iteration_fields(bytes)? > 1 {
         return Err(RequestError::SecondMessage);
     }
-    let request = BlockHeadersRequest::decode(bytes)
-        .map_err(|e| RequestError::Garbage(e.to_string()))?;
+    let request =
+        BlockHeadersRequest::decode(bytes).map_err(|e| RequestError::Garbage(e.to_string()))?;
     let it: Iteration = request
         .iteration
         .ok_or_else(|| RequestError::Garbage("no iteration".into()))?;
@@ -117,7 +120,9 @@ pub fn decode(bytes: &[u8], max_blocks: u64) -> Result<Plan, RequestError> {
 /// A hash of up to 32 bytes, big-endian, as 32 bytes.
 fn left_pad(elements: &[u8]) -> Result<Vec<u8>, RequestError> {
     if elements.len() > 32 {
-        return Err(RequestError::Garbage("start hash longer than 32 bytes".into()));
+        return Err(RequestError::Garbage(
+            "start hash longer than 32 bytes".into(),
+        ));
     }
     let mut out = vec![0u8; 32 - elements.len()];
     out.extend_from_slice(elements);
@@ -143,7 +148,9 @@ fn iteration_fields(mut bytes: &[u8]) -> Result<usize, RequestError> {
         };
         let len = usize::try_from(len).unwrap_or(usize::MAX);
         if len > bytes.len() {
-            return Err(RequestError::Garbage("field longer than the request".into()));
+            return Err(RequestError::Garbage(
+                "field longer than the request".into(),
+            ));
         }
         bytes = &bytes[len..];
         count += usize::from(key >> 3 == 1);
@@ -177,15 +184,25 @@ mod tests {
         assert_eq!(plan.numbers(first).collect::<Vec<_>>(), [10, 7, 4]);
         let clamped = decode(&request(u64::MAX, 0), 100).unwrap();
         assert_eq!((clamped.limit, clamped.step), (100, 1));
-        assert_eq!(clamped.numbers(1).collect::<Vec<_>>(), [1, 0], "stops at genesis");
+        assert_eq!(
+            clamped.numbers(1).collect::<Vec<_>>(),
+            [1, 0],
+            "stops at genesis"
+        );
     }
 
     #[test]
     fn two_requests_back_to_back_are_a_second_message() {
         let mut two = request(1, 1);
         two.extend(request(2, 1));
-        assert!(matches!(decode(&two, 100), Err(RequestError::SecondMessage)));
-        assert!(matches!(decode(&[0xff, 0xff], 100), Err(RequestError::Garbage(_))));
+        assert!(matches!(
+            decode(&two, 100),
+            Err(RequestError::SecondMessage)
+        ));
+        assert!(matches!(
+            decode(&[0xff, 0xff], 100),
+            Err(RequestError::Garbage(_))
+        ));
         assert!(matches!(decode(&[], 100), Err(RequestError::Garbage(_))));
     }
 }

@@ -79,7 +79,13 @@ impl StarknetServer {
             let incoming = control
                 .accept(p.id())
                 .map_err(|_| SyncServerError::AlreadyRegistered(p.id()))?;
-            let task = accept_loop(self.ctx.clone(), p, incoming, tracker.clone(), cancel.clone());
+            let task = accept_loop(
+                self.ctx.clone(),
+                p,
+                incoming,
+                tracker.clone(),
+                cancel.clone(),
+            );
             tracker.spawn(task);
         }
         Ok(())
@@ -213,7 +219,8 @@ fn check_rate(cfg: &SyncServerConfig, started: Instant, sent: usize) -> Result<(
     if cfg.min_send_rate == 0 {
         return Ok(());
     }
-    let allowed = cfg.write_timeout + Duration::from_secs_f64(sent as f64 / cfg.min_send_rate as f64);
+    let allowed =
+        cfg.write_timeout + Duration::from_secs_f64(sent as f64 / cfg.min_send_rate as f64);
     match started.elapsed() > allowed {
         true => Err(WireError::Timeout(allowed)),
         false => Ok(()),
@@ -254,7 +261,12 @@ fn produce(
         };
         if let Some(big) = messages.iter().find(|m| m.len() > p.max_message()) {
             let len = big.len();
-            tracing::warn!(number, protocol = p.name(), len, "message over the protocol's limit; not served");
+            tracing::warn!(
+                number,
+                protocol = p.name(),
+                len,
+                "message over the protocol's limit; not served"
+            );
             return Produced::Missing;
         }
         if tx.blocking_send(messages).is_err() {
@@ -265,7 +277,11 @@ fn produce(
 }
 
 /// Writes one framed message within `timeout`.
-async fn send(io: &mut BufWriter<Stream>, framed: &[u8], timeout: Duration) -> Result<(), WireError> {
+async fn send(
+    io: &mut BufWriter<Stream>,
+    framed: &[u8],
+    timeout: Duration,
+) -> Result<(), WireError> {
     match tokio::time::timeout(timeout, io.write_all(framed)).await {
         Ok(done) => Ok(done?),
         Err(_) => Err(WireError::Timeout(timeout)),

@@ -38,7 +38,10 @@ impl StarknetSource for BlockStore {
 }
 
 /// The block a request starts at, if stored.
-pub fn first_block(src: &dyn StarknetSource, start: Start) -> Result<Option<BlockNumber>, SourceError> {
+pub fn first_block(
+    src: &dyn StarknetSource,
+    start: Start,
+) -> Result<Option<BlockNumber>, SourceError> {
     match start {
         Start::Number(n) => Ok(Some(n)),
         Start::Hash(h) => src.number_of(&h),

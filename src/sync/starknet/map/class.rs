@@ -65,7 +65,12 @@ fn class_body(definition: &[u8]) -> Result<class::Class, MapError> {
         detail: e.to_string(),
     })?;
     match def.sierra_program {
-        Some(program) => cairo1(def.entry_points_by_type, program, def.contract_class_version, def.abi),
+        Some(program) => cairo1(
+            def.entry_points_by_type,
+            program,
+            def.contract_class_version,
+            def.abi,
+        ),
         None => cairo0(definition, &def.entry_points_by_type),
     }
 }
@@ -137,13 +142,17 @@ fn cairo0(definition: &[u8], eps: &EntryPoints) -> Result<class::Class, MapError
 
 fn entry_felt(e: &Value, key: &str, list: &str) -> Result<Felt, MapError> {
     let field = || format!("class.entry_points_by_type.{list}[].{key}");
-    let v = e.get(key).ok_or_else(|| MapError::field(field(), "missing"))?;
+    let v = e
+        .get(key)
+        .ok_or_else(|| MapError::field(field(), "missing"))?;
     felt_of(v).map_err(|err| MapError::field(field(), err))
 }
 
 fn entry_u64(e: &Value, key: &str, list: &str) -> Result<u64, MapError> {
     let field = || format!("class.entry_points_by_type.{list}[].{key}");
-    let v = e.get(key).ok_or_else(|| MapError::field(field(), "missing"))?;
+    let v = e
+        .get(key)
+        .ok_or_else(|| MapError::field(field(), "missing"))?;
     u64_of(v).map_err(|err| MapError::field(field(), err))
 }
 

@@ -23,7 +23,9 @@ fn decode(header: &[u8]) -> Result<StarknetHeader, MapError> {
 /// Whether the stored header predates 0.13.2 (no receipt or state-diff commitment of its own).
 pub fn is_pre_0_13_2(header: &[u8]) -> Result<bool, MapError> {
     let h = decode(header)?;
-    let v = h.version().map_err(|e| MapError::field("header.starknet_version", e))?;
+    let v = h
+        .version()
+        .map_err(|e| MapError::field("header.starknet_version", e))?;
     Ok(!v.is_poseidon())
 }
 

@@ -54,7 +54,12 @@ pub fn state_diff_to_wire(state_diff: &[u8]) -> Result<Vec<StateDiffsResponse>, 
         .into_values()
         .map(|c| message(StateDiffMessage::ContractDiff(c)))
         .collect();
-    out.extend(declared(&diff)?.into_iter().map(StateDiffMessage::DeclaredClass).map(message));
+    out.extend(
+        declared(&diff)?
+            .into_iter()
+            .map(StateDiffMessage::DeclaredClass)
+            .map(message),
+    );
     Ok(out)
 }
 
@@ -75,10 +80,7 @@ fn entry<'m>(map: &'m mut BTreeMap<[u8; 32], ContractDiff>, at: &Felt) -> &'m mu
 }
 
 /// The object `key` of the diff as (felt key, value) pairs.
-fn pairs<'a>(
-    diff: &Obj<'a>,
-    key: &str,
-) -> Result<Vec<(Felt, &'a serde_json::Value)>, MapError> {
+fn pairs<'a>(diff: &Obj<'a>, key: &str) -> Result<Vec<(Felt, &'a serde_json::Value)>, MapError> {
     let Some(map) = diff.get(key).and_then(|v| v.as_object()) else {
         return Ok(Vec::new());
     };
@@ -148,7 +150,9 @@ fn declared(diff: &Obj<'_>) -> Result<Vec<DeclaredClass>, MapError> {
             compiled_class_hash: Some(hash(&item.felt("compiled_class_hash")?)),
         });
     }
-    let cairo0 = diff.get("old_declared_contracts").and_then(|v| v.as_array());
+    let cairo0 = diff
+        .get("old_declared_contracts")
+        .and_then(|v| v.as_array());
     for (i, item) in cairo0.into_iter().flatten().enumerate() {
         let class = super::json::felt_of(item)
             .map_err(|e| MapError::field(format!("state_diff.old_declared_contracts[{i}]"), e))?;

@@ -233,9 +233,13 @@ impl V3 {
             .obj("resource_bounds", &path)?
             .ok_or_else(|| MapError::field(&path, "missing"))?;
         let bounds = ResourceBounds {
-            l1_gas: Some(limits(&rb, "L1_GAS")?.ok_or_else(|| MapError::field(&path, "no L1_GAS"))?),
+            l1_gas: Some(
+                limits(&rb, "L1_GAS")?.ok_or_else(|| MapError::field(&path, "no L1_GAS"))?,
+            ),
             l1_data_gas: limits(&rb, "L1_DATA_GAS")?,
-            l2_gas: Some(limits(&rb, "L2_GAS")?.ok_or_else(|| MapError::field(&path, "no L2_GAS"))?),
+            l2_gas: Some(
+                limits(&rb, "L2_GAS")?.ok_or_else(|| MapError::field(&path, "no L2_GAS"))?,
+            ),
         };
         Ok(V3 {
             bounds,
@@ -265,6 +269,9 @@ fn domain(tx: &Obj<'_>, key: &str) -> Result<VolitionDomain, MapError> {
         Some(Value::String(s)) if s == "L2" => Ok(VolitionDomain::L2),
         Some(v) if v.as_u64() == Some(0) => Ok(VolitionDomain::L1),
         Some(v) if v.as_u64() == Some(1) => Ok(VolitionDomain::L2),
-        Some(_) => Err(MapError::field(format!("{}.{key}", tx.path), "not L1 or L2")),
+        Some(_) => Err(MapError::field(
+            format!("{}.{key}", tx.path),
+            "not L1 or L2",
+        )),
     }
 }
