@@ -90,11 +90,13 @@ impl Wiring {
         key: Keypair,
         control: &Control,
     ) -> Result<p2p::Started, AppError> {
+        let chain_id = config.starknet_chain_id();
         let p2p_config = p2p::StartConfig {
             p2p: &config.p2p,
             relay: &config.relay,
             network: &config.node.network,
             data_dir: &config.node.data_dir,
+            starknet_chain_id: chain_id.as_deref(),
         };
         let policy = Arc::new(control.clone());
         let events = self.events.clone();

@@ -86,6 +86,9 @@ pub struct StartConfig<'a> {
     pub network: &'a str,
     /// Where the node key and the peer book live.
     pub data_dir: &'a Path,
+    /// The Starknet chain id (e.g. `SN_SEPOLIA`) on Starknet networks: Starknet's Kademlia
+    /// protocol ids are served too.
+    pub starknet_chain_id: Option<&'a str>,
 }
 
 /// Builds the swarm, binds every listener, and prepares the event loop (not yet running).
@@ -97,7 +100,8 @@ pub async fn start(
     events: crate::events::EventBus,
     cancel: CancellationToken,
 ) -> Result<Started, StartError> {
-    let protocols = Protocols::new(config.network);
+    let protocols =
+        Protocols::new(config.network).with_starknet(config.starknet_chain_id);
     let metrics = P2pMetrics::register(registry);
     let built = build_swarm(&config, &key, &protocols, policy, registry, &metrics).await?;
     let (mut swarm, listen_addrs, pnet) = built;

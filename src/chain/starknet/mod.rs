@@ -85,6 +85,7 @@ mod gateway;
 mod header;
 pub mod inspect;
 mod known_keys;
+mod p2p_commitments;
 mod state_diff;
 mod transaction;
 mod trie;
@@ -102,6 +103,7 @@ pub use era::{Era, Eras, Unverifiable};
 pub use felt::{felt_hex, parse_felt, Felt, F as HexFelt};
 pub use gateway::Mapped;
 pub use header::{GasPrice, L1DaMode, StarknetHeader};
+pub use p2p_commitments::{receipt_commitment, state_diff_commitment};
 pub use version::Version;
 
 use super::{

@@ -1,13 +1,23 @@
 //! Starknet's own P2P sync protocols (`/starknet/<component>/0.1.0-rc.0`), so stock Starknet
-//! nodes (Juno, Pathfinder, Madara, Apollo) can sync from a Wharf relay. For now this holds the
-//! wire contract: the messages generated from `proto/starknet/`, which reproduce
-//! `starknet-io/starknet-p2p-specs` field for field (see `proto/starknet/README.md`).
+//! nodes (Juno, Pathfinder, Madara, Apollo) can sync from a Wharf relay: the messages generated
+//! from `proto/starknet/` (they reproduce `starknet-io/starknet-p2p-specs` field for field, see
+//! `proto/starknet/README.md`), the mapping from the store ([`map`]) and the server.
 
 /// Messages generated from `proto/starknet/` (packages `starknet.common`, `starknet.sync.*`, ...).
 #[allow(missing_docs, clippy::all)]
 pub mod proto {
     include!(concat!(env!("OUT_DIR"), "/starknet_proto.rs"));
 }
+
+pub mod map;
+pub mod protocol;
+pub mod request;
+pub mod server;
+pub mod source;
+
+pub use protocol::Protocol;
+pub use server::StarknetServer;
+pub use source::StarknetSource;
 
 #[cfg(test)]
 mod tests;
