@@ -95,7 +95,7 @@ use std::sync::Arc;
 
 pub use era::{Era, Eras, Unverifiable};
 pub use felt::{felt_hex, parse_felt, Felt, F as HexFelt};
-pub use gateway::Mapped;
+pub use gateway::{write_canonical, Mapped};
 pub use header::{GasPrice, L1DaMode, StarknetHeader};
 pub use version::Version;
 

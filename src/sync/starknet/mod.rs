@@ -3,6 +3,9 @@
 //! wire contract: the messages generated from `proto/starknet/`, which reproduce
 //! `starknet-io/starknet-p2p-specs` field for field (see `proto/starknet/README.md`).
 
+pub mod client;
+pub mod map;
+
 /// Messages generated from `proto/starknet/` (packages `starknet.common`, `starknet.sync.*`, ...).
 #[allow(missing_docs, clippy::all)]
 pub mod proto {

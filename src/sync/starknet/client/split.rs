@@ -1,0 +1,325 @@
+//! One Starknet exchange per component: the request, the response read in full, then the
+//! items split into blocks (by the counts of their verified headers, transactions or state
+//! diffs) and mapped to Wharf's stored parts.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::io::{AsyncRead, AsyncWrite};
+use serde_json::Value;
+
+use super::exchange::{read_all, send_request, MAX_CLASS_MESSAGE, MAX_MESSAGE};
+use super::{Hints, WireCheck};
+use crate::chain::classes::{encode_bundle, parse_class_hash, ClassEntry, ClassHash};
+use crate::chain::starknet::{parse_felt, Felt, StarknetHeader};
+use crate::chain::{BlockNumber, Component};
+use crate::sync::client::FetchError;
+use crate::sync::config::FetchConfig;
+use crate::sync::starknet::map::from_wire::header_forms;
+use crate::sync::starknet::map::from_wire_block::{diff_items, events, state_diff, to_bytes};
+use crate::sync::starknet::map::{from_wire_class, from_wire_tx, MapError};
+use crate::sync::starknet::proto::starknet::sync as ps;
+use ps::common::{iteration, Iteration};
+
+/// The blocks asked for: `limit` consecutive blocks from `start`.
+#[derive(Debug, Clone, Copy)]
+pub struct Range {
+    pub start: BlockNumber,
+    pub limit: u64,
+}
+
+type Parts = Vec<(BlockNumber, Bytes)>;
+
+fn iteration(range: Range) -> Option<Iteration> {
+    Some(Iteration {
+        start: Some(iteration::Start::BlockNumber(range.start)),
+        direction: iteration::Direction::Forward as i32,
+        limit: range.limit,
+        step: 1,
+    })
+}
+
+fn mapping(e: MapError) -> FetchError {
+    FetchError::Mapping(e.to_string())
+}
+
+/// Asks for `component` of `range` and returns the stored parts of the blocks received.
+pub async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut S,
+    component: Component,
+    range: Range,
+    hints: &Hints,
+    check: &Arc<dyn WireCheck>,
+    cfg: &FetchConfig,
+) -> Result<Parts, FetchError> {
+    let it = iteration(range);
+    let n = range.limit as usize;
+    let headers = match component {
+        Component::Headers => {
+            send_request(io, &ps::header::BlockHeadersRequest { iteration: it }, cfg).await?;
+            let items = read_all::<ps::header::BlockHeadersResponse, _>(io, MAX_MESSAGE, n, cfg);
+            let items = items.await?;
+            return blocking(check, move |c| headers(items, range, c)).await;
+        }
+        _ => header_counts(hints.of(Component::Headers, n)?)?,
+    };
+    let raw = hints.of(Component::Headers, n)?.to_vec();
+    match component {
+        Component::Headers => unreachable!("answered above"),
+        Component::Transactions | Component::Receipts => {
+            send_request(
+                io,
+                &ps::transaction::TransactionsRequest { iteration: it },
+                cfg,
+            )
+            .await?;
+            let total = headers
+                .iter()
+                .map(|h| h.transaction_count as u64)
+                .sum::<u64>();
+            let items = read_all::<ps::transaction::TransactionsResponse, _>(
+                io,
+                MAX_MESSAGE,
+                total as usize,
+                cfg,
+            );
+            let items = items.await?;
+            let counts = headers.iter().map(|h| h.transaction_count as u64).collect();
+            let blocks = split(items, counts, |_| 1)?;
+            blocking(check, move |c| {
+                transactions(blocks, component, range, &raw, c)
+            })
+            .await
+        }
+        Component::Events => {
+            send_request(io, &ps::event::EventsRequest { iteration: it }, cfg).await?;
+            let counts: Vec<u64> = headers.iter().map(|h| h.event_count as u64).collect();
+            let total = counts.iter().sum::<u64>() as usize;
+            let items = read_all::<ps::event::EventsResponse, _>(io, MAX_MESSAGE, total, cfg);
+            let blocks = split(items.await?, counts, |_| 1)?;
+            let txs = hints.of(Component::Transactions, n)?;
+            let grouped = blocks.iter().zip(txs).map(|(block, txs)| {
+                let hashes = tx_hashes(txs)?;
+                events(block, &hashes)
+                    .map(|v| to_bytes(&v))
+                    .map_err(mapping)
+            });
+            numbered(range, grouped.collect::<Result<Vec<_>, _>>()?)
+        }
+        Component::StateDiffs => {
+            send_request(io, &ps::state::StateDiffsRequest { iteration: it }, cfg).await?;
+            let lengths: Vec<u64> = headers.iter().map(|h| h.state_diff_length as u64).collect();
+            let total = lengths.iter().sum::<u64>() as usize;
+            let items = read_all::<ps::state::StateDiffsResponse, _>(io, MAX_MESSAGE, total, cfg);
+            let blocks = split(items.await?, lengths, diff_items)?;
+            blocking(check, move |c| state_diffs(blocks, range, &raw, c)).await
+        }
+        Component::Classes => {
+            send_request(io, &ps::class::ClassesRequest { iteration: it }, cfg).await?;
+            let declared = hints
+                .of(Component::StateDiffs, n)?
+                .iter()
+                .map(|d| declared(d))
+                .collect::<Result<Vec<_>, _>>()?;
+            let counts: Vec<u64> = declared.iter().map(|d| d.len() as u64).collect();
+            let total = counts.iter().sum::<u64>() as usize;
+            let items =
+                read_all::<ps::class::ClassesResponse, _>(io, MAX_CLASS_MESSAGE, total, cfg);
+            let blocks = split(items.await?, counts, |_| 1)?;
+            let bundles = blocks.iter().zip(&declared).map(|(b, d)| bundle(b, d));
+            numbered(range, bundles.collect::<Result<Vec<_>, _>>()?)
+        }
+    }
+}
+
+/// Runs mapping and early verification on a blocking thread (signatures and hashes).
+async fn blocking(
+    check: &Arc<dyn WireCheck>,
+    f: impl FnOnce(&dyn WireCheck) -> Result<Parts, FetchError> + Send + 'static,
+) -> Result<Parts, FetchError> {
+    let check = check.clone();
+    tokio::task::spawn_blocking(move || f(&*check))
+        .await
+        .map_err(|e| FetchError::Open(format!("mapping task failed: {e}")))?
+}
+
+fn numbered(range: Range, parts: Vec<Bytes>) -> Result<Parts, FetchError> {
+    Ok((range.start..).zip(parts).collect())
+}
+
+fn header_counts(raw: &[Bytes]) -> Result<Vec<StarknetHeader>, FetchError> {
+    raw.iter()
+        .map(|b| StarknetHeader::decode(b).map_err(|e| FetchError::Open(e.to_string())))
+        .collect()
+}
+
+/// Splits `items` into blocks whose weights add up to `totals`, in order. Stops at a block
+/// boundary when the items run out (the peer lacks the next block); an item that overshoots a
+/// block, or the items ending inside a block, is the peer's fault.
+fn split<T>(
+    items: Vec<T>,
+    totals: Vec<u64>,
+    weight: fn(&T) -> u64,
+) -> Result<Vec<Vec<T>>, FetchError> {
+    let mut items = items.into_iter().peekable();
+    let mut blocks = Vec::with_capacity(totals.len());
+    for (i, total) in totals.into_iter().enumerate() {
+        if items.peek().is_none() && total > 0 {
+            break;
+        }
+        let (mut block, mut sum) = (Vec::new(), 0u64);
+        while sum < total {
+            let Some(item) = items.next() else {
+                return Err(FetchError::Mapping(format!(
+                    "block {i} of the range cut short"
+                )));
+            };
+            let w = weight(&item);
+            if w == 0 {
+                return Err(FetchError::Mapping("an empty state-diff message".into()));
+            }
+            sum += w;
+            block.push(item);
+        }
+        if sum > total {
+            return Err(FetchError::Mapping(format!(
+                "block {i} of the range overshoots its count"
+            )));
+        }
+        blocks.push(block);
+    }
+    if items.next().is_some() {
+        return Err(FetchError::TooManyItems(blocks.len() as u64));
+    }
+    Ok(blocks)
+}
+
+/// Headers: in order from the start, each in the stored form its signature verifies in.
+fn headers(
+    items: Vec<ps::header::SignedBlockHeader>,
+    range: Range,
+    check: &dyn WireCheck,
+) -> Result<Parts, FetchError> {
+    let mut out = Vec::with_capacity(items.len());
+    for (number, h) in (range.start..).zip(items) {
+        if h.number != number {
+            return Err(FetchError::UnexpectedBlock {
+                expected: number,
+                got: h.number,
+            });
+        }
+        let mut error = String::new();
+        let forms = header_forms(&h).map_err(mapping)?;
+        let Some(good) = forms.into_iter().find(|f| match check.header(number, f) {
+            Ok(()) => true,
+            Err(e) => {
+                error = e;
+                false
+            }
+        }) else {
+            return Err(FetchError::Invalid(format!("header {number}: {error}")));
+        };
+        out.push((number, good));
+    }
+    Ok(out)
+}
+
+fn transactions(
+    blocks: Vec<Vec<ps::transaction::TransactionWithReceipt>>,
+    component: Component,
+    range: Range,
+    headers: &[Bytes],
+    check: &dyn WireCheck,
+) -> Result<Parts, FetchError> {
+    let mut out = Vec::with_capacity(blocks.len());
+    for ((number, block), header) in (range.start..).zip(blocks).zip(headers) {
+        let mut parts = Vec::with_capacity(block.len());
+        for (i, t) in block.iter().enumerate() {
+            let (tx, receipt) = from_wire_tx::transaction(t, i as u64).map_err(mapping)?;
+            parts.push(if component == Component::Receipts {
+                receipt
+            } else {
+                tx
+            });
+        }
+        let body = to_bytes(&Value::Array(parts));
+        if component == Component::Transactions {
+            check
+                .body(number, header, component, &body)
+                .map_err(|e| FetchError::Invalid(format!("block {number}: {e}")))?;
+        }
+        out.push((number, body));
+    }
+    Ok(out)
+}
+
+fn state_diffs(
+    blocks: Vec<Vec<ps::state::state_diffs_response::StateDiffMessage>>,
+    range: Range,
+    headers: &[Bytes],
+    check: &dyn WireCheck,
+) -> Result<Parts, FetchError> {
+    let mut out = Vec::with_capacity(blocks.len());
+    for ((number, block), header) in (range.start..).zip(blocks).zip(headers) {
+        let body = to_bytes(&state_diff(&block).map_err(mapping)?);
+        check
+            .body(number, header, Component::StateDiffs, &body)
+            .map_err(|e| FetchError::Invalid(format!("block {number}: {e}")))?;
+        out.push((number, body));
+    }
+    Ok(out)
+}
+
+/// The transaction hashes of a block's stored (verified) transactions.
+fn tx_hashes(txs: &Bytes) -> Result<Vec<Felt>, FetchError> {
+    let local = |what: &str| FetchError::Open(format!("stored transactions: {what}"));
+    let list: Vec<Value> = serde_json::from_slice(txs).map_err(|_| local("not a JSON array"))?;
+    list.iter()
+        .map(|t| {
+            let hash = t["transaction_hash"]
+                .as_str()
+                .ok_or_else(|| local("no hash"))?;
+            parse_felt(hash).map_err(local)
+        })
+        .collect()
+}
+
+/// The classes a block's stored (verified) state diff declares: Sierra, then Cairo 0.
+fn declared(diff: &Bytes) -> Result<Vec<ClassHash>, FetchError> {
+    let local = |what: &str| FetchError::Open(format!("stored state diff: {what}"));
+    let diff: Value = serde_json::from_slice(diff).map_err(|_| local("not JSON"))?;
+    let sierra = diff["declared_classes"].as_array().into_iter().flatten();
+    let sierra = sierra.map(|c| &c["class_hash"]);
+    let cairo0 = diff["old_declared_contracts"]
+        .as_array()
+        .into_iter()
+        .flatten();
+    sierra
+        .chain(cairo0)
+        .map(|h| {
+            h.as_str()
+                .and_then(parse_class_hash)
+                .ok_or_else(|| local("class hash"))
+        })
+        .collect()
+}
+
+/// A block's class bundle: exactly its declared classes, in the state diff's order.
+fn bundle(
+    classes: &[crate::sync::starknet::proto::starknet::class::Class],
+    declared: &[ClassHash],
+) -> Result<Bytes, FetchError> {
+    let mut entries: Vec<ClassEntry> = Vec::with_capacity(declared.len());
+    for c in classes {
+        let (hash, definition) = from_wire_class::class(c).map_err(mapping)?;
+        if !declared.contains(&hash) || entries.iter().any(|e| e.hash == hash) {
+            let hex = crate::chain::classes::class_hash_hex(&hash);
+            return Err(FetchError::Invalid(format!(
+                "class {hex} not declared by its block"
+            )));
+        }
+        entries.push(ClassEntry { hash, definition });
+    }
+    entries.sort_by_key(|e| declared.iter().position(|d| *d == e.hash));
+    Ok(encode_bundle(&entries))
+}
