@@ -331,16 +331,20 @@ pub fn state_diff(block: &Block) -> Vec<StateDiffMessage> {
     let d: Value = serde_json::from_slice(&block.bodies[3]).unwrap();
     let mut contracts: std::collections::BTreeMap<Vec<u8>, state::ContractDiff> =
         Default::default();
-    let mut slot = |addr: &str| -> &mut state::ContractDiff {
-        let key = bytes_of(addr);
-        contracts.entry(key).or_insert_with(|| state::ContractDiff {
-            address: a(&Value::String(addr.into())),
-            ..Default::default()
-        })
-    };
+    fn slot<'m>(
+        contracts: &'m mut std::collections::BTreeMap<Vec<u8>, state::ContractDiff>,
+        addr: &str,
+    ) -> &'m mut state::ContractDiff {
+        contracts
+            .entry(bytes_of(addr))
+            .or_insert_with(|| state::ContractDiff {
+                address: a(&Value::String(addr.into())),
+                ..Default::default()
+            })
+    }
     for (addr, kvs) in d["storage_diffs"].as_object().into_iter().flatten() {
         let values = kvs.as_array().unwrap().iter();
-        slot(addr).values = values
+        slot(&mut contracts, addr).values = values
             .map(|kv| state::ContractStoredValue {
                 key: f(&kv["key"]),
                 value: f(&kv["value"]),
@@ -348,11 +352,11 @@ pub fn state_diff(block: &Block) -> Vec<StateDiffMessage> {
             .collect();
     }
     for (addr, nonce) in d["nonces"].as_object().into_iter().flatten() {
-        slot(addr).nonce = f(nonce);
+        slot(&mut contracts, addr).nonce = f(nonce);
     }
     let deployed = d["deployed_contracts"].as_array().into_iter().flatten();
     for dc in deployed.chain(d["replaced_classes"].as_array().into_iter().flatten()) {
-        slot(dc["address"].as_str().unwrap()).class_hash = h(&dc["class_hash"]);
+        slot(&mut contracts, dc["address"].as_str().unwrap()).class_hash = h(&dc["class_hash"]);
     }
     let mut out: Vec<StateDiffMessage> = contracts
         .into_values()

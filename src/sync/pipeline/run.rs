@@ -20,6 +20,7 @@ use crate::sync::pipeline::{
     BlockHash, BlockSink, BlockVerifier, PipelineError, SyncPipeline, VerifiedBlock,
 };
 use crate::sync::starknet::client::{self, Hints, WireCheck};
+use crate::sync::SyncProtocol;
 
 pub(super) type Fetched = Result<Vec<(BlockNumber, Bytes)>, FetchError>;
 pub(super) type Committed = Result<(BlockNumber, Vec<BlockNumber>), String>;
@@ -122,7 +123,10 @@ impl<'a, V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'a, V, S> {
             for (i, component) in Component::ALL.into_iter().enumerate() {
                 let avoid = chunk.peers_in_use();
                 let ready = starknet::ready(chunk, component);
-                let hints = starknet::hints(chunk, component);
+                let hints = match self.p.cfg.protocol {
+                    SyncProtocol::Wharf => Hints::default(),
+                    _ => starknet::hints(chunk, component),
+                };
                 let slot = chunk.slot(component);
                 if slot.data.is_some() || slot.in_flight || slot.not_before.is_some_and(|t| t > now)
                 {

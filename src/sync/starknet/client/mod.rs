@@ -13,6 +13,8 @@
 
 mod exchange;
 mod split;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

@@ -156,7 +156,7 @@ fn header_counts(raw: &[Bytes]) -> Result<Vec<StarknetHeader>, FetchError> {
 /// Splits `items` into blocks whose weights add up to `totals`, in order. Stops at a block
 /// boundary when the items run out (the peer lacks the next block); an item that overshoots a
 /// block, or the items ending inside a block, is the peer's fault.
-fn split<T>(
+pub(super) fn split<T>(
     items: Vec<T>,
     totals: Vec<u64>,
     weight: fn(&T) -> u64,

@@ -7,6 +7,7 @@
 pub mod from_wire;
 pub mod from_wire_block;
 pub mod from_wire_class;
+pub mod from_wire_receipt;
 pub mod from_wire_tx;
 
 /// Why a message could not be mapped: a missing required field or an out-of-range value.
