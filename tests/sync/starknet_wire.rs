@@ -197,7 +197,8 @@ fn a_tampered_wire_field_is_refused_by_verification() {
     use wharf::sync::starknet::proto::starknet::sync::state::state_diffs_response::StateDiffMessage;
     use wharf::sync::starknet::proto::starknet::sync::transaction::transaction_in_block::Txn;
     let a = adapter_for("sepolia", "SN_SEPOLIA");
-    let cases: [(u64, &str, fn(&mut Wire)); 4] = [
+    type Tamper = fn(&mut Wire);
+    let cases: [(u64, &str, Tamper); 4] = [
         (4, "transaction_hash_mismatch", |w| {
             let tx = w.txs[0].transaction.as_mut().unwrap();
             let Some(Txn::InvokeV1(i)) = tx.txn.as_mut() else {

@@ -111,6 +111,7 @@ pub trait WireCheck: Send + Sync + 'static {
 
 /// Fetches `component` of blocks `start..start + limit` from `peer` over the Starknet
 /// protocols. Returns fewer blocks only when the peer ended with `Fin` at a block it lacks.
+#[allow(clippy::too_many_arguments)]
 pub async fn fetch(
     control: &mut Control,
     peer: PeerId,

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures::io::{AsyncRead, AsyncWrite};
 use serde_json::Value;
 
-use super::exchange::{read_all, send_request, MAX_CLASS_MESSAGE, MAX_MESSAGE};
+use super::exchange::{read_all, send_request, Response, MAX_CLASS_MESSAGE, MAX_MESSAGE};
 use super::{Hints, WireCheck};
 use crate::chain::classes::{encode_bundle, parse_class_hash, ClassEntry, ClassHash};
 use crate::chain::starknet::{parse_felt, Felt, StarknetHeader};
@@ -52,84 +52,117 @@ pub async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     check: &Arc<dyn WireCheck>,
     cfg: &FetchConfig,
 ) -> Result<Parts, FetchError> {
-    let it = iteration(range);
-    let n = range.limit as usize;
-    let headers = match component {
-        Component::Headers => {
-            send_request(io, &ps::header::BlockHeadersRequest { iteration: it }, cfg).await?;
-            let items = read_all::<ps::header::BlockHeadersResponse, _>(io, MAX_MESSAGE, n, cfg);
-            let items = items.await?;
-            return blocking(check, move |c| headers(items, range, c)).await;
-        }
-        _ => header_counts(hints.of(Component::Headers, n)?)?,
-    };
+    let (iteration, n) = (iteration(range), range.limit as usize);
+    if component == Component::Headers {
+        send_request(io, &ps::header::BlockHeadersRequest { iteration }, cfg).await?;
+        let items = read_all::<ps::header::BlockHeadersResponse, _>(io, MAX_MESSAGE, n, cfg);
+        let items = items.await?;
+        return blocking(check, move |c| headers(items, range, c)).await;
+    }
     let raw = hints.of(Component::Headers, n)?.to_vec();
+    let headers = header_counts(&raw)?;
+    let count = |f: fn(&StarknetHeader) -> u32| -> Vec<u64> {
+        headers.iter().map(|h| u64::from(f(h))).collect()
+    };
     match component {
         Component::Headers => unreachable!("answered above"),
         Component::Transactions | Component::Receipts => {
-            send_request(
+            let request = ps::transaction::TransactionsRequest { iteration };
+            let counts = count(|h| h.transaction_count);
+            let blocks = ask::<ps::transaction::TransactionsResponse, _>(
                 io,
-                &ps::transaction::TransactionsRequest { iteration: it },
-                cfg,
-            )
-            .await?;
-            let total = headers
-                .iter()
-                .map(|h| h.transaction_count as u64)
-                .sum::<u64>();
-            let items = read_all::<ps::transaction::TransactionsResponse, _>(
-                io,
+                &request,
                 MAX_MESSAGE,
-                total as usize,
+                counts,
+                |_| 1,
                 cfg,
             );
-            let items = items.await?;
-            let counts = headers.iter().map(|h| h.transaction_count as u64).collect();
-            let blocks = split(items, counts, |_| 1)?;
+            let blocks = blocks.await?;
             blocking(check, move |c| {
                 transactions(blocks, component, range, &raw, c)
             })
             .await
         }
         Component::Events => {
-            send_request(io, &ps::event::EventsRequest { iteration: it }, cfg).await?;
-            let counts: Vec<u64> = headers.iter().map(|h| h.event_count as u64).collect();
-            let total = counts.iter().sum::<u64>() as usize;
-            let items = read_all::<ps::event::EventsResponse, _>(io, MAX_MESSAGE, total, cfg);
-            let blocks = split(items.await?, counts, |_| 1)?;
-            let txs = hints.of(Component::Transactions, n)?;
-            let grouped = blocks.iter().zip(txs).map(|(block, txs)| {
-                let hashes = tx_hashes(txs)?;
-                events(block, &hashes)
-                    .map(|v| to_bytes(&v))
-                    .map_err(mapping)
-            });
-            numbered(range, grouped.collect::<Result<Vec<_>, _>>()?)
+            let request = ps::event::EventsRequest { iteration };
+            let counts = count(|h| h.event_count);
+            let blocks =
+                ask::<ps::event::EventsResponse, _>(io, &request, MAX_MESSAGE, counts, |_| 1, cfg);
+            grouped_events(blocks.await?, hints.of(Component::Transactions, n)?, range)
         }
         Component::StateDiffs => {
-            send_request(io, &ps::state::StateDiffsRequest { iteration: it }, cfg).await?;
-            let lengths: Vec<u64> = headers.iter().map(|h| h.state_diff_length as u64).collect();
-            let total = lengths.iter().sum::<u64>() as usize;
-            let items = read_all::<ps::state::StateDiffsResponse, _>(io, MAX_MESSAGE, total, cfg);
-            let blocks = split(items.await?, lengths, diff_items)?;
+            let request = ps::state::StateDiffsRequest { iteration };
+            let lengths = count(|h| h.state_diff_length);
+            let blocks = ask::<ps::state::StateDiffsResponse, _>(
+                io,
+                &request,
+                MAX_MESSAGE,
+                lengths,
+                diff_items,
+                cfg,
+            );
+            let blocks = blocks.await?;
             blocking(check, move |c| state_diffs(blocks, range, &raw, c)).await
         }
         Component::Classes => {
-            send_request(io, &ps::class::ClassesRequest { iteration: it }, cfg).await?;
-            let declared = hints
-                .of(Component::StateDiffs, n)?
-                .iter()
-                .map(|d| declared(d))
-                .collect::<Result<Vec<_>, _>>()?;
-            let counts: Vec<u64> = declared.iter().map(|d| d.len() as u64).collect();
-            let total = counts.iter().sum::<u64>() as usize;
-            let items =
-                read_all::<ps::class::ClassesResponse, _>(io, MAX_CLASS_MESSAGE, total, cfg);
-            let blocks = split(items.await?, counts, |_| 1)?;
-            let bundles = blocks.iter().zip(&declared).map(|(b, d)| bundle(b, d));
-            numbered(range, bundles.collect::<Result<Vec<_>, _>>()?)
+            let request = ps::class::ClassesRequest { iteration };
+            classes(
+                io,
+                &request,
+                hints.of(Component::StateDiffs, n)?,
+                range,
+                cfg,
+            )
+            .await
         }
     }
+}
+
+/// Events, grouped per transaction by the block's (verified) transactions.
+fn grouped_events(
+    blocks: Vec<Vec<ps::event::Event>>,
+    txs: &[Bytes],
+    range: Range,
+) -> Result<Parts, FetchError> {
+    let grouped = blocks.iter().zip(txs).map(|(block, txs)| {
+        let hashes = tx_hashes(txs)?;
+        let grouped = events(block, &hashes).map_err(mapping)?;
+        Ok(to_bytes(&grouped))
+    });
+    numbered(range, grouped.collect::<Result<Vec<_>, FetchError>>()?)
+}
+
+/// Classes, as many per block as its (verified) state diff declares.
+async fn classes<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut S,
+    request: &ps::class::ClassesRequest,
+    diffs: &[Bytes],
+    range: Range,
+    cfg: &FetchConfig,
+) -> Result<Parts, FetchError> {
+    let declared = diffs.iter().map(declared).collect::<Result<Vec<_>, _>>()?;
+    let counts = declared.iter().map(|d| d.len() as u64).collect();
+    let blocks =
+        ask::<ps::class::ClassesResponse, _>(io, request, MAX_CLASS_MESSAGE, counts, |_| 1, cfg);
+    let blocks = blocks.await?;
+    let bundles = blocks.iter().zip(&declared).map(|(b, d)| bundle(b, d));
+    numbered(range, bundles.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Sends `request`, reads the whole response and splits its items into blocks whose weights
+/// add up to `totals`.
+async fn ask<M: Response, S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut S,
+    request: &impl prost::Message,
+    max_message: usize,
+    totals: Vec<u64>,
+    weight: fn(&M::Data) -> u64,
+    cfg: &FetchConfig,
+) -> Result<Vec<Vec<M::Data>>, FetchError> {
+    send_request(io, request, cfg).await?;
+    let total = totals.iter().sum::<u64>();
+    let items = read_all::<M, _>(io, max_message, total as usize, cfg).await?;
+    split(items, totals, weight)
 }
 
 /// Runs mapping and early verification on a blocking thread (signatures and hashes).

@@ -82,3 +82,30 @@ fn items_are_split_by_the_blocks_counts() {
     let over = split(vec![3u64], vec![2], |w| *w).unwrap_err();
     assert_eq!(over.kind(), Some(PeerReport::Malformed));
 }
+
+struct Announced(Option<bool>);
+
+impl super::PeerProtocols for Announced {
+    fn speaks_wharf(&self, _: &libp2p::PeerId) -> Option<bool> {
+        self.0
+    }
+}
+
+/// `auto` asks a peer over Starknet's protocols only when identify showed it lacks Wharf's.
+#[test]
+fn the_protocol_is_picked_per_peer() {
+    use super::uses_starknet;
+    use crate::sync::SyncProtocol::{Auto, Starknet, Wharf};
+    let peer = libp2p::PeerId::random();
+    let (wharf, starknet, unknown) = (
+        Announced(Some(true)),
+        Announced(Some(false)),
+        Announced(None),
+    );
+    assert!(!uses_starknet(Wharf, Some(&starknet), &peer));
+    assert!(uses_starknet(Starknet, Some(&wharf), &peer));
+    assert!(uses_starknet(Auto, Some(&starknet), &peer));
+    assert!(!uses_starknet(Auto, Some(&wharf), &peer));
+    assert!(!uses_starknet(Auto, Some(&unknown), &peer));
+    assert!(!uses_starknet(Auto, None, &peer));
+}

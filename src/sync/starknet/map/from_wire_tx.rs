@@ -55,17 +55,15 @@ fn deployed_address(kind: &receipt::Type) -> Result<Value, MapError> {
 }
 
 fn txn(t: &Txn, kind: &receipt::Type) -> Result<Obj, MapError> {
+    match t {
+        Txn::DeclareV0(_) | Txn::DeclareV1(_) | Txn::DeclareV2(_) | Txn::DeclareV3(_) => declare(t),
+        Txn::Deploy(_) | Txn::DeployAccountV1(_) | Txn::DeployAccountV3(_) => deploy(t, kind),
+        Txn::InvokeV0(_) | Txn::InvokeV1(_) | Txn::InvokeV3(_) | Txn::L1Handler(_) => invoke(t),
+    }
+}
+
+fn declare(t: &Txn) -> Result<Obj, MapError> {
     Ok(match t {
-        Txn::DeclareV0(d) => obj(
-            "DECLARE",
-            "0x0",
-            vec![
-                ("sender_address", hex(&d.sender, "declare.sender")?),
-                ("max_fee", hex(&d.max_fee, "declare.max_fee")?),
-                ("signature", signature(&d.signature)?),
-                ("class_hash", hex(&d.class_hash, "declare.class_hash")?),
-            ],
-        ),
         Txn::DeclareV1(d) => obj(
             "DECLARE",
             "0x1",
@@ -100,6 +98,12 @@ fn txn(t: &Txn, kind: &receipt::Type) -> Result<Obj, MapError> {
             );
             o
         }
+        _ => unreachable!("dispatched by `txn`"),
+    })
+}
+
+fn deploy(t: &Txn, kind: &receipt::Type) -> Result<Obj, MapError> {
+    Ok(match t {
         Txn::Deploy(d) => obj(
             "DEPLOY",
             &format!("{:#x}", d.version),
@@ -172,6 +176,12 @@ fn txn(t: &Txn, kind: &receipt::Type) -> Result<Obj, MapError> {
             )?;
             o
         }
+        _ => unreachable!("dispatched by `txn`"),
+    })
+}
+
+fn invoke(t: &Txn) -> Result<Obj, MapError> {
+    Ok(match t {
         Txn::InvokeV0(i) => obj(
             "INVOKE_FUNCTION",
             "0x0",
@@ -243,6 +253,7 @@ fn txn(t: &Txn, kind: &receipt::Type) -> Result<Obj, MapError> {
                 ("calldata", hex_list(&l.calldata, "l1_handler.calldata")?),
             ],
         ),
+        _ => unreachable!("dispatched by `txn`"),
     })
 }
 
