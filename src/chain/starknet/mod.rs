@@ -300,6 +300,18 @@ impl StarknetAdapter {
     }
 }
 
+/// The legacy state-diff commitment of a stored state diff: what a legacy-form signature
+/// (`signature_input.state_diff_commitment`) signs with the block hash. Lets a client that got a
+/// pre-0.13.2 header without it (Starknet's sync protocols do not carry it) rebuild it from the
+/// block's state diff; the signature then binds both.
+pub fn legacy_state_diff_commitment(state_diff: &[u8]) -> Result<Felt, VerifyError> {
+    let diff: state_diff::StateDiff = felt::from_json("state_diffs", state_diff)?;
+    let sorted = diff
+        .normalize()
+        .map_err(|e| VerifyError::malformed("state_diffs", e))?;
+    Ok(sorted.legacy_commitment())
+}
+
 /// ECDSA verification; invalid inputs (zero or out-of-range `r`/`s`, a key off the
 /// curve) are a failed verification, and so is a panic inside the curve code.
 fn ecdsa_verify(key: &Felt, message: &Felt, r: &Felt, s: &Felt) -> bool {

@@ -124,21 +124,33 @@ pub async fn fetch(
 ) -> Result<Vec<(BlockNumber, Bytes)>, FetchError> {
     let range = split::Range { start, limit };
     let run = async {
-        let opening = control.open_stream(peer, protocol_id(component));
-        let stream = match tokio::time::timeout(cfg.open_timeout, opening).await {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(e)) => return Err(FetchError::Open(e.to_string())),
-            Err(_) => {
-                return Err(FetchError::Open(format!(
-                    "not open within {:?}",
-                    cfg.open_timeout
-                )))
-            }
-        };
-        let mut io = futures::io::BufReader::with_capacity(64 * 1024, stream);
-        split::exchange(&mut io, component, range, hints, &check, cfg).await
+        let mut io = open(control, peer, component, cfg).await?;
+        let parts = split::exchange(&mut io, component, range, hints, &check, cfg).await?;
+        if split::pending(&parts).is_empty() {
+            return Ok(parts);
+        }
+        let mut io = open(control, peer, Component::StateDiffs, cfg).await?;
+        split::legacy(&mut io, start, parts, &check, cfg).await
     };
     tokio::time::timeout(cfg.request_timeout, run)
         .await
         .map_err(|_| FetchError::Timeout(cfg.request_timeout))?
+}
+
+/// Opens `component`'s protocol to `peer` within the open timeout.
+async fn open(
+    control: &mut Control,
+    peer: PeerId,
+    component: Component,
+    cfg: &FetchConfig,
+) -> Result<futures::io::BufReader<libp2p::Stream>, FetchError> {
+    let opening = control.open_stream(peer, protocol_id(component));
+    match tokio::time::timeout(cfg.open_timeout, opening).await {
+        Ok(Ok(stream)) => Ok(futures::io::BufReader::with_capacity(64 * 1024, stream)),
+        Ok(Err(e)) => Err(FetchError::Open(e.to_string())),
+        Err(_) => Err(FetchError::Open(format!(
+            "not open within {:?}",
+            cfg.open_timeout
+        ))),
+    }
 }

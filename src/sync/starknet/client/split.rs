@@ -11,11 +11,11 @@ use serde_json::Value;
 use super::exchange::{read_all, send_request, Response, MAX_CLASS_MESSAGE, MAX_MESSAGE};
 use super::{Hints, WireCheck};
 use crate::chain::classes::{encode_bundle, parse_class_hash, ClassEntry, ClassHash};
-use crate::chain::starknet::{parse_felt, Felt, StarknetHeader};
+use crate::chain::starknet::{legacy_state_diff_commitment, parse_felt, Felt, StarknetHeader};
 use crate::chain::{BlockNumber, Component};
 use crate::sync::client::FetchError;
 use crate::sync::config::FetchConfig;
-use crate::sync::starknet::map::from_wire::header_forms;
+use crate::sync::starknet::map::from_wire::{header_forms, with_signed_commitment};
 use crate::sync::starknet::map::from_wire_block::{diff_items, events, state_diff, to_bytes};
 use crate::sync::starknet::map::{from_wire_class, from_wire_tx, MapError};
 use crate::sync::starknet::proto::starknet::sync as ps;
@@ -227,7 +227,9 @@ pub(super) fn split<T>(
     Ok(blocks)
 }
 
-/// Headers: in order from the start, each in the stored form its signature verifies in.
+/// Headers: in order from the start, each in the stored form its signature verifies in. A
+/// pre-0.13.2 header verifying in neither form is kept in the plain form and listed as pending:
+/// its legacy signature may sign a commitment the wire header does not carry ([`legacy`]).
 fn headers(
     items: Vec<ps::header::SignedBlockHeader>,
     range: Range,
@@ -243,18 +245,100 @@ fn headers(
         }
         let mut error = String::new();
         let forms = header_forms(&h).map_err(mapping)?;
-        let Some(good) = forms.into_iter().find(|f| match check.header(number, f) {
+        let plain = forms.last().cloned().expect("at least one form");
+        let good = forms.into_iter().find(|f| match check.header(number, f) {
             Ok(()) => true,
             Err(e) => {
                 error = e;
                 false
             }
-        }) else {
-            return Err(FetchError::Invalid(format!("header {number}: {error}")));
-        };
-        out.push((number, good));
+        });
+        match good {
+            Some(good) => out.push((number, good)),
+            None if is_pre_0_13_2(&plain) => out.push((number, mark_pending(plain))),
+            None => return Err(FetchError::Invalid(format!("header {number}: {error}"))),
+        }
     }
     Ok(out)
+}
+
+/// Prefix of a header kept provisionally (never stored: [`legacy`] replaces or refuses it).
+const PENDING: u8 = 0;
+
+fn mark_pending(header: Bytes) -> Bytes {
+    let mut out = Vec::with_capacity(header.len() + 1);
+    out.push(PENDING);
+    out.extend_from_slice(&header);
+    Bytes::from(out)
+}
+
+/// The provisional headers of `parts` (without their mark).
+pub fn pending(parts: &Parts) -> Vec<usize> {
+    let marked = |(_, h): &(BlockNumber, Bytes)| h.first() == Some(&PENDING);
+    parts
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| marked(p))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn is_pre_0_13_2(header: &[u8]) -> bool {
+    let version = StarknetHeader::decode(header).and_then(|h| h.version());
+    version.is_ok_and(|v| !v.is_poseidon())
+}
+
+/// Settles the provisional pre-0.13.2 headers of `parts` with the same peer's state diffs:
+/// each is put in the legacy form signing its block's legacy state-diff commitment, and must
+/// then verify (else the peer sent a bad header or diff: both were its own).
+pub async fn legacy<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut S,
+    start: BlockNumber,
+    mut parts: Parts,
+    check: &Arc<dyn WireCheck>,
+    cfg: &FetchConfig,
+) -> Result<Parts, FetchError> {
+    let todo = pending(&parts);
+    for i in &todo {
+        parts[*i].1 = parts[*i].1.slice(1..);
+    }
+    let range = Range {
+        start,
+        limit: parts.len() as u64,
+    };
+    let mut hints = Hints::default();
+    hints.parts[0] = parts.iter().map(|(_, h)| h.clone()).collect();
+    let unchecked: Arc<dyn WireCheck> = Arc::new(Unchecked);
+    let diffs = exchange(io, Component::StateDiffs, range, &hints, &unchecked, cfg).await?;
+    blocking(check, move |c| {
+        for i in todo {
+            let (number, plain) = &parts[i];
+            let diff = diffs.get(i).ok_or_else(|| {
+                FetchError::Invalid(format!("header {number}: no state diff to check it by"))
+            })?;
+            let commitment = legacy_state_diff_commitment(&diff.1)
+                .map_err(|e| FetchError::Invalid(format!("state diff {number}: {e}")))?;
+            let header = with_signed_commitment(plain, commitment).map_err(mapping)?;
+            c.header(*number, &header)
+                .map_err(|e| FetchError::Invalid(format!("header {number}: {e}")))?;
+            parts[i].1 = header;
+        }
+        Ok(parts)
+    })
+    .await
+}
+
+/// No early check: the diffs [`legacy`] reads are bound by the signature it then checks.
+struct Unchecked;
+
+impl WireCheck for Unchecked {
+    fn header(&self, _: BlockNumber, _: &Bytes) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn body(&self, _: BlockNumber, _: &Bytes, _: Component, _: &Bytes) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 fn transactions(

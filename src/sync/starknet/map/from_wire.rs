@@ -194,3 +194,14 @@ pub fn header_forms(h: &SignedBlockHeader) -> Result<Vec<Bytes>, MapError> {
         false => vec![legacy, plain],
     })
 }
+
+/// A stored pre-0.13.2 header in the legacy signature form, signing `commitment` (computed by
+/// the client from the block's state diff when the wire header's root is another commitment).
+pub fn with_signed_commitment(header: &[u8], commitment: Felt) -> Result<Bytes, MapError> {
+    let mut h = StarknetHeader::decode(header).map_err(|e| MapError::invalid("header", e))?;
+    h.signed_state_diff_commitment = Some(HexFelt(commitment));
+    let generic = h.to_header().map_err(|e| MapError::invalid("header", e))?;
+    let canonical =
+        StarknetHeader::from_header(&generic).map_err(|e| MapError::invalid("header", e))?;
+    Ok(Bytes::from(canonical.encode()))
+}
