@@ -25,6 +25,12 @@ mod protocol;
 mod slow_readers;
 #[path = "sync/starknet.rs"]
 mod starknet;
+#[path = "sync/starknet_encode.rs"]
+mod starknet_encode;
+#[path = "sync/starknet_peer.rs"]
+mod starknet_peer;
+#[path = "sync/starknet_wire.rs"]
+mod starknet_wire;
 #[path = "p2p/swarms.rs"]
 mod swarms;
 #[path = "sync/throughput.rs"]

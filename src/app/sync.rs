@@ -15,8 +15,12 @@ use crate::control::Control;
 use crate::p2p::P2pHandle;
 use crate::store::BlockStore;
 use crate::sync::discovery::{self, HeadDeps};
+use crate::sync::starknet::client::PeerProtocols;
 use crate::sync::starknet::StarknetServer;
-use crate::sync::{ChainVerifier, SyncMetrics, SyncPipeline, SyncServer, SyncServerError};
+use crate::sync::{
+    ChainVerifier, SyncMetrics, SyncPipeline, SyncProtocol, SyncServer, SyncServerError,
+};
+use libp2p::PeerId;
 
 /// Pause before the pipeline is rebuilt after a failure (a store error, a verifier bug).
 const RESTART_DELAY: Duration = Duration::from_secs(1);
@@ -82,6 +86,7 @@ async fn follow(
     d: SyncDeps,
     cancel: CancellationToken,
 ) {
+    let (peers, wharf_peers) = sync_peers(&d.p2p, cfg.protocol, &cancel);
     loop {
         let pipeline = SyncPipeline::new(
             d.p2p.stream_control(),
@@ -91,9 +96,10 @@ async fn follow(
             Arc::new(d.control.clone()),
             d.metrics.clone(),
             cfg.clone(),
-        );
+        )
+        .with_peer_protocols(Arc::new(WharfPeers(wharf_peers.clone())));
         match pipeline
-            .run(d.best_known.clone(), d.p2p.sync_peers(), cancel.clone())
+            .run(d.best_known.clone(), peers.clone(), cancel.clone())
             .await
         {
             Ok(()) => return,
@@ -106,5 +112,54 @@ async fn follow(
         {
             return;
         }
+    }
+}
+
+/// The peers the pipeline syncs from under `sync.protocol` (for `auto`, those announcing either
+/// protocol family, kept up to date by a task), and those announcing Wharf's.
+fn sync_peers(
+    p2p: &P2pHandle,
+    protocol: SyncProtocol,
+    cancel: &CancellationToken,
+) -> (watch::Receiver<Vec<PeerId>>, watch::Receiver<Vec<PeerId>>) {
+    let (wharf, starknet) = (p2p.sync_peers(), p2p.starknet_sync_peers());
+    let peers = match protocol {
+        SyncProtocol::Wharf => wharf.clone(),
+        SyncProtocol::Starknet => starknet,
+        SyncProtocol::Auto => union(wharf.clone(), starknet, cancel.clone()),
+    };
+    (peers, wharf)
+}
+
+/// A watch of the sorted union of two peer lists, until `cancel`.
+fn union(
+    mut a: watch::Receiver<Vec<PeerId>>,
+    mut b: watch::Receiver<Vec<PeerId>>,
+    cancel: CancellationToken,
+) -> watch::Receiver<Vec<PeerId>> {
+    let (tx, rx) = watch::channel(Vec::new());
+    tokio::spawn(async move {
+        loop {
+            let mut all: Vec<PeerId> = a.borrow_and_update().clone();
+            all.extend(b.borrow_and_update().iter().copied());
+            all.sort();
+            all.dedup();
+            tx.send_if_modified(|old| std::mem::replace(old, all.clone()) != all);
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                r = a.changed() => if r.is_err() { return },
+                r = b.changed() => if r.is_err() { return },
+            }
+        }
+    });
+    rx
+}
+
+/// `sync.protocol = "auto"`: a peer announcing Wharf's sync protocols is asked over them.
+struct WharfPeers(watch::Receiver<Vec<PeerId>>);
+
+impl PeerProtocols for WharfPeers {
+    fn speaks_wharf(&self, peer: &PeerId) -> Option<bool> {
+        Some(self.0.borrow().binary_search(peer).is_ok())
     }
 }

@@ -186,6 +186,12 @@ impl Config {
             )));
         }
         self.validate_chain()?;
+        let starknet_only = self.sync.protocol != crate::sync::SyncProtocol::Wharf;
+        if starknet_only && self.node.chain_kind() != ChainKind::Starknet {
+            return Err(ConfigError::Invalid(
+                "sync.protocol: Starknet's protocols need node.chain = \"starknet\"".into(),
+            ));
+        }
         let client = &self.sync.client;
         if client.max_bytes_in_flight < client.max_response_bytes {
             return Err(ConfigError::Invalid(

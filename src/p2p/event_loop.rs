@@ -43,7 +43,8 @@ pub struct EventLoop {
     pub(super) pnet: bool,
     pub(super) topic: libp2p::gossipsub::IdentTopic,
     pub(super) gossip_tx: mpsc::Sender<super::gossip::GossipMessage>,
-    pub(super) sync_peers: tokio::sync::watch::Sender<Vec<PeerId>>,
+    /// Peers announcing Wharf's sync protocols, and those announcing Starknet's.
+    pub(super) sync_peers: [tokio::sync::watch::Sender<Vec<PeerId>>; 2],
     pub(super) events: crate::events::EventBus,
     pub(super) snapshot: tokio::sync::watch::Sender<Option<NodeInfo>>,
     pub(super) peer_ips: super::PeerIps,
@@ -191,16 +192,22 @@ impl EventLoop {
 
     /// Publishes the connected peers that serve block sync, if that set changed.
     pub(super) fn refresh_sync_peers(&mut self) {
-        let probe = self.protocols.sync_probe.to_string();
-        let mut now = self.peers.announcing(&probe);
-        now.sort();
-        self.sync_peers.send_if_modified(|old| {
-            let changed = *old != now;
-            if changed {
-                *old = now;
-            }
-            changed
-        });
+        let probes = [
+            self.protocols.sync_probe.to_string(),
+            crate::sync::starknet::client::protocol_id(crate::chain::Component::Headers)
+                .to_string(),
+        ];
+        for (probe, peers) in probes.iter().zip(&self.sync_peers) {
+            let mut now = self.peers.announcing(probe);
+            now.sort();
+            peers.send_if_modified(|old| {
+                let changed = *old != now;
+                if changed {
+                    *old = now;
+                }
+                changed
+            });
+        }
     }
 
     fn save_peer_book(&mut self) {

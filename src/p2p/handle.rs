@@ -72,6 +72,7 @@ pub struct P2pHandle {
     peer_id: PeerId,
     stream: libp2p_stream::Control,
     sync_peers: watch::Receiver<Vec<PeerId>>,
+    starknet_peers: watch::Receiver<Vec<PeerId>>,
     snapshot: watch::Receiver<Option<NodeInfo>>,
     peer_ips: PeerIps,
 }
@@ -89,15 +90,17 @@ impl P2pHandle {
         tx: mpsc::Sender<Command>,
         peer_id: PeerId,
         stream: libp2p_stream::Control,
-        sync_peers: watch::Receiver<Vec<PeerId>>,
+        sync_peers: [watch::Receiver<Vec<PeerId>>; 2],
         snapshot: watch::Receiver<Option<NodeInfo>>,
         peer_ips: PeerIps,
     ) -> Self {
+        let [sync_peers, starknet_peers] = sync_peers;
         Self {
             tx,
             peer_id,
             stream,
             sync_peers,
+            starknet_peers,
             snapshot,
             peer_ips,
         }
@@ -117,6 +120,12 @@ impl P2pHandle {
     /// Connected peers that serve the block sync protocols (updated as peers come and go).
     pub fn sync_peers(&self) -> watch::Receiver<Vec<PeerId>> {
         self.sync_peers.clone()
+    }
+
+    /// Connected peers that announced Starknet's own sync protocols
+    /// (`/starknet/headers/0.1.0-rc.0`), sorted: whom `sync.protocol = "starknet"` syncs from.
+    pub fn starknet_sync_peers(&self) -> watch::Receiver<Vec<PeerId>> {
+        self.starknet_peers.clone()
     }
 
     /// This node's peer id.

@@ -110,6 +110,7 @@ pub async fn start(
     let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
     let (gossip_tx, gossip_rx) = mpsc::channel(config.p2p.gossip.validation_queue);
     let (sync_peers_tx, sync_peers_rx) = tokio::sync::watch::channel(Vec::new());
+    let (starknet_peers_tx, starknet_peers_rx) = tokio::sync::watch::channel(Vec::new());
     let control = swarm.behaviour().stream.new_control();
     let (snapshot_tx, snapshot_rx) = tokio::sync::watch::channel(None);
     let peer_ips = PeerIps::default();
@@ -117,7 +118,7 @@ pub async fn start(
         tx,
         peer_id,
         control,
-        sync_peers_rx,
+        [sync_peers_rx, starknet_peers_rx],
         snapshot_rx,
         peer_ips.clone(),
     );
@@ -140,7 +141,7 @@ pub async fn start(
         pnet,
         topic: gossip::topic(config.network),
         gossip_tx,
-        sync_peers: sync_peers_tx,
+        sync_peers: [sync_peers_tx, starknet_peers_tx],
         events,
         snapshot: snapshot_tx,
         peer_ips,

@@ -74,15 +74,23 @@ pub enum FetchError {
     /// The shared byte budget had no room left for this response (retried later).
     #[error(transparent)]
     Budget(#[from] crate::sync::budget::Exhausted),
+    /// A Starknet-protocol message that cannot be mapped to Wharf's parts: a required field
+    /// missing, a value out of range, items that do not add up to the blocks' counts.
+    #[error("unmappable Starknet message: {0}")]
+    Mapping(String),
+    /// Starknet-protocol data that failed verification as soon as it arrived (headers, and
+    /// the transactions and state diffs other parts are split by).
+    #[error("invalid data: {0}")]
+    Invalid(String),
 }
 
 impl FetchError {
     /// What to report about the peer, when the failure is its fault.
     pub fn kind(&self) -> Option<PeerReport> {
         match self {
-            FetchError::Wire(WireError::Truncated | WireError::Decode(_)) => {
-                Some(PeerReport::Malformed)
-            }
+            FetchError::Wire(WireError::Truncated | WireError::Decode(_))
+            | FetchError::Mapping(_) => Some(PeerReport::Malformed),
+            FetchError::Invalid(_) => Some(PeerReport::InvalidData),
             FetchError::Wire(WireError::Oversized { .. }) | FetchError::TooLarge(_) => {
                 Some(PeerReport::Oversized)
             }
@@ -301,7 +309,10 @@ fn check_fin(
 }
 
 /// After `Fin` the server must close: any further byte is data after `Fin`.
-async fn expect_end<R: AsyncRead + Unpin>(io: &mut R, timeout: Duration) -> Result<(), FetchError> {
+pub(crate) async fn expect_end<R: AsyncRead + Unpin>(
+    io: &mut R,
+    timeout: Duration,
+) -> Result<(), FetchError> {
     let mut byte = [0u8; 1];
     match tokio::time::timeout(timeout, io.read(&mut byte)).await {
         Ok(Ok(n)) if n > 0 => Err(FetchError::DataAfterFin),

@@ -18,6 +18,25 @@ pub struct SyncConfig {
     /// at this block and syncs from there (same rules as `feeder.checkpoint`; both set must
     /// agree). Default none (genesis).  CLI: `--checkpoint`
     pub checkpoint: Option<crate::chain::Checkpoint>,
+    /// Which sync protocols the P2P sync pipeline fetches blocks over: `"wharf"` (Wharf's
+    /// `/wharf/<network>/sync/...`), `"starknet"` (Starknet's own
+    /// `/starknet/<name>/0.1.0-rc.0`, spoken by Juno, Pathfinder, Madara and Apollo; Starknet
+    /// networks only) or `"auto"` (per peer: Wharf's when its identify lists them, else
+    /// Starknet's). Verification, blaming and retrying are the same. Default `"wharf"`.
+    pub protocol: SyncProtocol,
+}
+
+/// The protocols the P2P sync pipeline fetches over (`sync.protocol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncProtocol {
+    /// Wharf's own sync protocols only.
+    #[default]
+    Wharf,
+    /// Starknet's sync protocols only.
+    Starknet,
+    /// Per peer, from the protocols it announced over identify.
+    Auto,
 }
 
 /// Limits applied to incoming sync requests; a violation is refused and reported.

@@ -36,7 +36,7 @@ use proto::{sync_response::Message as Body, Fin, FinReason, Item, SyncResponse};
 
 pub use bridge::{ChainVerifier, CheckedHeader};
 pub use client::{fetch, FetchError};
-pub use config::{FetchConfig, PipelineConfig, SyncConfig, SyncServerConfig};
+pub use config::{FetchConfig, PipelineConfig, SyncConfig, SyncProtocol, SyncServerConfig};
 pub use head::{ask_head, head_protocol_id, serve_head, HeadError, HeadSource};
 pub use limits::{NoAddresses, PeerAddresses};
 pub use metrics::SyncMetrics;

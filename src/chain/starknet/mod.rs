@@ -101,7 +101,7 @@ use std::sync::Arc;
 
 pub use era::{Era, Eras, Unverifiable};
 pub use felt::{felt_hex, parse_felt, Felt, F as HexFelt};
-pub use gateway::Mapped;
+pub use gateway::{write_canonical, Mapped};
 pub use header::{GasPrice, L1DaMode, StarknetHeader};
 pub use p2p_commitments::{receipt_commitment, state_diff_commitment};
 pub use version::Version;
@@ -304,6 +304,18 @@ impl StarknetAdapter {
             self.unverifiable.add(what, 1);
         }
     }
+}
+
+/// The legacy state-diff commitment of a stored state diff: what a legacy-form signature
+/// (`signature_input.state_diff_commitment`) signs with the block hash. Lets a client that got a
+/// pre-0.13.2 header without it (Starknet's sync protocols do not carry it) rebuild it from the
+/// block's state diff; the signature then binds both.
+pub fn legacy_state_diff_commitment(state_diff: &[u8]) -> Result<Felt, VerifyError> {
+    let diff: state_diff::StateDiff = felt::from_json("state_diffs", state_diff)?;
+    let sorted = diff
+        .normalize()
+        .map_err(|e| VerifyError::malformed("state_diffs", e))?;
+    Ok(sorted.legacy_commitment())
 }
 
 /// ECDSA verification; invalid inputs (zero or out-of-range `r`/`s`, a key off the

@@ -25,6 +25,9 @@ pub struct Slot {
     /// A stream of this slot was dropped before any response (the server's libp2p-stream
     /// queue was full): the first such drop is retried at once, with the same peer if need be.
     pub dropped: bool,
+    /// `data` came over Starknet's protocols, split by other parts of the chunk (dropped with
+    /// them when they are blamed).
+    pub starknet: bool,
 }
 
 /// Where a chunk is in stages 2-5.
@@ -97,6 +100,13 @@ impl<H> Chunk<H> {
         bad.data = None;
         if let Some(peer) = bad.peer.take() {
             bad.tried.push(peer);
+        }
+        for component in Component::ALL {
+            let slot = self.slot(component);
+            if slot.starknet && crate::sync::starknet::client::needs(component).contains(&blamed) {
+                slot.data = None;
+                slot.peer = None;
+            }
         }
     }
 

@@ -10,6 +10,7 @@ mod chunk;
 mod events;
 mod peers;
 mod run;
+mod starknet;
 mod verify;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use crate::chain::{BlockHash, BlockNumber, Component};
 use crate::sync::config::SyncConfig;
 use crate::sync::metrics::SyncMetrics;
 use crate::sync::report::PeerReporter;
+use crate::sync::starknet::client::{uses_starknet, PeerProtocols};
 
 /// Checks blocks received from untrusted peers (stage 3). The chain adapter implements it.
 ///
@@ -133,9 +135,21 @@ pub struct SyncPipeline<V: BlockVerifier, S: BlockSink<V::Header>> {
     reporter: Arc<dyn PeerReporter>,
     metrics: SyncMetrics,
     cfg: SyncConfig,
+    protocols: Option<Arc<dyn PeerProtocols>>,
 }
 
 impl<V: BlockVerifier, S: BlockSink<V::Header>> SyncPipeline<V, S> {
+    /// Tells the pipeline which protocols each peer announced (`sync.protocol = "auto"`).
+    pub fn with_peer_protocols(mut self, protocols: Arc<dyn PeerProtocols>) -> Self {
+        self.protocols = Some(protocols);
+        self
+    }
+
+    /// Whether `peer` is asked over Starknet's protocols (`sync.protocol`).
+    fn starknet(&self, peer: &PeerId) -> bool {
+        uses_starknet(self.cfg.protocol, self.protocols.as_deref(), peer)
+    }
+
     /// A pipeline fetching over `control` on `network`, verifying with `verifier` into `sink`.
     pub fn new(
         control: Control,
@@ -155,6 +169,7 @@ impl<V: BlockVerifier, S: BlockSink<V::Header>> SyncPipeline<V, S> {
             reporter,
             metrics,
             cfg,
+            protocols: None,
         }
     }
 

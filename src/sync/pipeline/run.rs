@@ -1,6 +1,7 @@
 //! The coordinator: owns the chunks of one `sync_to` call and moves them through the stages.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -13,10 +14,13 @@ use crate::chain::{BlockNumber, Component};
 use crate::sync::client::{fetch, FetchError};
 use crate::sync::pipeline::chunk::{Chunk, Phase, Slot};
 use crate::sync::pipeline::peers::PeerBook;
+use crate::sync::pipeline::starknet;
 use crate::sync::pipeline::verify::{verify_chunk, Verified};
 use crate::sync::pipeline::{
     BlockHash, BlockSink, BlockVerifier, PipelineError, SyncPipeline, VerifiedBlock,
 };
+use crate::sync::starknet::client::{self, Hints, WireCheck};
+use crate::sync::SyncProtocol;
 
 pub(super) type Fetched = Result<Vec<(BlockNumber, Bytes)>, FetchError>;
 pub(super) type Committed = Result<(BlockNumber, Vec<BlockNumber>), String>;
@@ -118,6 +122,11 @@ impl<'a, V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'a, V, S> {
         {
             for (i, component) in Component::ALL.into_iter().enumerate() {
                 let avoid = chunk.peers_in_use();
+                let ready = starknet::ready(chunk, component);
+                let hints = match self.p.cfg.protocol {
+                    SyncProtocol::Wharf => Hints::default(),
+                    _ => starknet::hints(chunk, component),
+                };
                 let slot = chunk.slot(component);
                 if slot.data.is_some() || slot.in_flight || slot.not_before.is_some_and(|t| t > now)
                 {
@@ -127,28 +136,44 @@ impl<'a, V: BlockVerifier, S: BlockSink<V::Header>> Coordinator<'a, V, S> {
                 let retry_delay = self.p.cfg.pipeline.retry_delay;
                 let choice = choose(&self.book, &peers, slot, &avoid, cap, self.salt + i);
                 match choice {
+                    // Starknet's streams are split by other parts: wait for them.
+                    Choice::Peer(peer) if self.p.starknet(&peer) && !ready => {}
                     Choice::Peer(peer) => {
                         slot.in_flight = true;
                         slot.peer = Some(peer);
+                        slot.starknet = self.p.starknet(&peer);
                         self.book.started(peer);
-                        jobs.push((chunk.start, chunk.len, component, peer));
+                        jobs.push((chunk.start, chunk.len, component, peer, hints));
                     }
                     Choice::Later => slot.not_before = Some(now + retry_delay),
                     Choice::Wait => {}
                 }
             }
         }
-        for (start, len, component, peer) in jobs {
-            self.spawn_fetch(start, len, component, peer);
+        for (start, len, component, peer, hints) in jobs {
+            self.spawn_fetch(start, len, component, peer, hints);
         }
     }
 
-    /// Starts one fetch task.
-    fn spawn_fetch(&mut self, start: BlockNumber, len: u64, component: Component, peer: PeerId) {
+    /// Starts one fetch task, over Starknet's protocols when `peer` is asked over them.
+    fn spawn_fetch(
+        &mut self,
+        start: BlockNumber,
+        len: u64,
+        component: Component,
+        peer: PeerId,
+        hints: Hints,
+    ) {
         let mut control = self.p.control.clone();
         let network = self.p.network.clone();
         let cfg = self.p.cfg.client.clone();
+        let over_starknet = self.p.starknet(&peer);
+        let check: Arc<dyn WireCheck> = Arc::new(starknet::Checker(self.p.verifier.clone()));
         let task = async move {
+            if over_starknet {
+                let (c, h) = (&mut control, &hints);
+                return client::fetch(c, peer, component, start, len, h, check, &cfg).await;
+            }
             fetch(&mut control, peer, &network, component, start, len, 1, &cfg).await
         };
         let handle = self.fetches.spawn(task);

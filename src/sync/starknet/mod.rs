@@ -3,6 +3,9 @@
 //! from `proto/starknet/` (they reproduce `starknet-io/starknet-p2p-specs` field for field, see
 //! `proto/starknet/README.md`), the mapping from the store ([`map`]) and the server.
 
+pub mod client;
+pub mod map;
+
 /// Messages generated from `proto/starknet/` (packages `starknet.common`, `starknet.sync.*`, ...).
 #[allow(missing_docs, clippy::all)]
 pub mod proto {
