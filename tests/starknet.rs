@@ -13,6 +13,16 @@ mod crash;
 mod harness;
 #[path = "starknet/mock.rs"]
 mod mock;
+#[path = "starknet/p2p_serve.rs"]
+mod p2p_serve;
+#[path = "starknet/sn_client.rs"]
+mod sn_client;
+#[path = "starknet/sn_kad.rs"]
+mod sn_kad;
+#[path = "starknet/sn_rules.rs"]
+mod sn_rules;
+#[path = "starknet/sn_verify.rs"]
+mod sn_verify;
 
 use std::path::Path;
 use std::time::Duration;

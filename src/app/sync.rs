@@ -1,4 +1,5 @@
-//! Block sync of a relay: every relay with a store serves the five sync protocols; a relay that
+//! Block sync of a relay: every relay with a store serves the Wharf sync protocols (and, on
+//! Starknet networks, Starknet's own five); a relay that
 //! is not a feeder also runs the P2P sync pipeline towards the best announced head.
 
 use std::sync::Arc;
@@ -8,12 +9,13 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::chain::{BlockNumber, ChainAdapter};
+use crate::chain::{BlockNumber, ChainAdapter, ChainKind};
 use crate::config::Config;
 use crate::control::Control;
 use crate::p2p::P2pHandle;
 use crate::store::BlockStore;
 use crate::sync::starknet::client::PeerProtocols;
+use crate::sync::starknet::StarknetServer;
 use crate::sync::{
     ChainVerifier, SyncMetrics, SyncPipeline, SyncProtocol, SyncServer, SyncServerError,
 };
@@ -50,6 +52,16 @@ pub fn spawn(
         config.sync.server.clone(),
     )
     .with_addresses(Arc::new(deps.p2p.peer_ips()));
+    if config.node.chain_kind() == ChainKind::Starknet {
+        let starknet = StarknetServer::new(
+            Arc::new(deps.store.clone()),
+            Arc::new(deps.control.clone()),
+            deps.metrics.clone(),
+            config.sync.server.clone(),
+            server.limiter(),
+        );
+        starknet.spawn(&mut deps.p2p.stream_control(), tracker, cancel.clone())?;
+    }
     server.spawn(&mut deps.p2p.stream_control(), tracker, cancel.clone())?;
     super::heads::serve(config, &deps, tracker, cancel)?;
     if !config.feeder.enabled {

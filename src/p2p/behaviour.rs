@@ -1,5 +1,6 @@
 //! The node's composed behaviour: the connection gate first (so it sees every connection before
-//! the others), then Kademlia, identify, ping, AutoNAT (server), circuit relay v2 (server) and
+//! the others), then Kademlia (ours, and on Starknet networks Starknet's under both spellings of
+//! the chain id), identify, ping, AutoNAT (server), circuit relay v2 (server) and
 //! block gossip and the stream protocols used by block sync.
 
 use std::num::NonZeroU32;
@@ -23,6 +24,10 @@ use crate::metrics::P2pMetrics;
 pub struct Behaviour {
     pub gate: Gate,
     pub kad: kad::Behaviour<MemoryStore>,
+    /// Starknet's DHT, chain id as text (Starknet networks only).
+    pub starknet_kad: Toggle<kad::Behaviour<MemoryStore>>,
+    /// Starknet's DHT, chain id as hex (Starknet networks only).
+    pub starknet_kad_hex: Toggle<kad::Behaviour<MemoryStore>>,
     pub identify: identify::Behaviour,
     pub ping: ping::Behaviour,
     pub autonat: autonat::v1::Behaviour,
@@ -50,6 +55,8 @@ impl Behaviour {
                 protocols.kad.clone(),
                 config.p2p.bootstrap_interval,
             ),
+            starknet_kad: starknet_kad(peer_id, protocols, 0, config),
+            starknet_kad_hex: starknet_kad(peer_id, protocols, 1, config),
             identify: identify::Behaviour::new(
                 identify::Config::new(protocols.identify.clone(), key.public())
                     .with_agent_version(protocols.agent.clone())
@@ -89,6 +96,19 @@ fn kademlia(
     let mut kad = kad::Behaviour::with_config(peer_id, MemoryStore::new(peer_id), cfg);
     kad.set_mode(Some(kad::Mode::Server));
     kad
+}
+
+/// The `index`-th Starknet Kademlia, if this network has Starknet ids (same rules as ours).
+fn starknet_kad(
+    peer_id: libp2p::PeerId,
+    protocols: &Protocols,
+    index: usize,
+    config: &Config,
+) -> Toggle<kad::Behaviour<MemoryStore>> {
+    let proto = protocols.starknet_kad.get(index).cloned();
+    proto
+        .map(|p| kademlia(peer_id, p, config.p2p.bootstrap_interval))
+        .into()
 }
 
 /// AutoNAT v1 that only serves dial-back requests: it never probes on its own.

@@ -19,6 +19,10 @@ impl EventLoop {
         self.libp2p_metrics.record(&event);
         match event {
             SwarmEvent::Behaviour(BehaviourEvent::Kad(e)) => self.on_kad_event(e),
+            SwarmEvent::Behaviour(BehaviourEvent::StarknetKad(e))
+            | SwarmEvent::Behaviour(BehaviourEvent::StarknetKadHex(e)) => {
+                self.libp2p_metrics.record(&e)
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Identify(e)) => self.on_identify_event(e),
             SwarmEvent::Behaviour(BehaviourEvent::Ping(e)) => self.on_ping_event(e),
             SwarmEvent::Behaviour(BehaviourEvent::Relay(e)) => self.libp2p_metrics.record(&e),
@@ -132,6 +136,7 @@ impl EventLoop {
         };
         self.peers.identified(&peer_id, &info);
         self.refresh_sync_peers();
+        self.add_to_starknet_dht(&peer_id, &info);
         if !info.protocols.contains(&self.protocols.kad) {
             return;
         }
@@ -154,6 +159,22 @@ impl EventLoop {
         }
         let n = self.routing_table_len();
         self.metrics.set_routing_table(n);
+    }
+
+    /// A peer speaking one of Starknet's Kademlia ids enters that DHT with its listen addresses
+    /// (Starknet nodes find sync peers there, and find a relay through it).
+    fn add_to_starknet_dht(&mut self, peer: &PeerId, info: &identify::Info) {
+        let ids = self.protocols.starknet_kad.clone();
+        let b = self.swarm.behaviour_mut();
+        let dhts = [b.starknet_kad.as_mut(), b.starknet_kad_hex.as_mut()];
+        for (id, dht) in ids.iter().zip(dhts) {
+            let Some(dht) = dht.filter(|_| info.protocols.contains(id)) else {
+                continue;
+            };
+            for addr in &info.listen_addrs {
+                dht.add_address(peer, addr.clone());
+            }
+        }
     }
 
     fn routing_table_len(&mut self) -> usize {

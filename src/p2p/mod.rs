@@ -92,7 +92,8 @@ pub async fn start(
     if let Some(psk) = &psk {
         tracing::warn!(fingerprint = %psk.fingerprint(), "private network: pnet on, QUIC off (pnet cannot protect it)");
     }
-    let protocols = Protocols::new(&config.node.network);
+    let protocols =
+        Protocols::new(&config.node.network).with_starknet(config.starknet_chain_id().as_deref());
     let metrics = P2pMetrics::register(registry);
     let transport = transport::build(
         &key,

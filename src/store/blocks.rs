@@ -75,6 +75,7 @@ impl BlockStore {
         let database = Database::create(path).map_err(db)?;
         let txn = database.begin_write().map_err(db)?;
         create_tables(&txn)?;
+        super::numbers::backfill(&txn)?;
         let head = read_head(&txn.open_table(META).map_err(db)?)?;
         let anchor = read_anchor(&txn.open_table(META).map_err(db)?)?;
         txn.commit().map_err(db)?;
@@ -300,6 +301,10 @@ fn write_block(
         .hashes
         .insert(number, block.hash.as_bytes().as_slice())
         .map_err(db)?;
+    tables
+        .numbers
+        .insert(block.hash.as_bytes().as_slice(), number)
+        .map_err(db)?;
     for (table, body) in tables.bodies.iter_mut().zip(block.bodies) {
         table.insert(number, body).map_err(db)?;
     }
@@ -328,6 +333,7 @@ type BytesTable<'txn> = Table<'txn, u64, &'static [u8]>;
 struct WriteTables<'txn> {
     headers: BytesTable<'txn>,
     hashes: BytesTable<'txn>,
+    numbers: Table<'txn, &'static [u8], u64>,
     bodies: [BytesTable<'txn>; 4],
     definitions: Table<'txn, &'static [u8], &'static [u8]>,
     class_lists: BytesTable<'txn>,
@@ -340,6 +346,7 @@ impl<'txn> WriteTables<'txn> {
         Ok(WriteTables {
             headers: open(table(Component::Headers))?,
             hashes: open(HASHES)?,
+            numbers: txn.open_table(super::numbers::NUMBERS).map_err(db)?,
             bodies: [open(t)?, open(r)?, open(e)?, open(s)?],
             definitions: txn.open_table(classes::DEFINITIONS).map_err(db)?,
             class_lists: open(classes::lists())?,

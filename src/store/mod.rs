@@ -15,6 +15,7 @@ mod checkpoint;
 mod classes;
 mod error;
 mod metrics;
+mod numbers;
 mod rollback;
 
 pub use blocks::{BlockStore, Head, RawBlock, BLOCKS_FILE};

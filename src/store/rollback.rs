@@ -34,6 +34,7 @@ pub fn rollback(data_dir: &Path, to: BlockNumber) -> Result<RolledBack, StoreErr
     let database = Database::create(&path).map_err(db)?;
     let txn = database.begin_write().map_err(db)?;
     let hash = stored_hash(&txn, to)?;
+    super::numbers::remove_above(&txn, to)?;
     let mut from = to;
     for def in [HASHES].into_iter().chain(Component::ALL.map(table)) {
         from = from.max(truncate_above(&txn, def, to)?);

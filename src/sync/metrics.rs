@@ -115,16 +115,29 @@ impl SyncMetrics {
 
     /// Counts one finished request.
     pub fn request(&self, side: Side, component: Component, outcome: Outcome) {
+        self.request_on(side, component.name(), outcome);
+    }
+
+    /// Counts one finished request of the protocol labelled `protocol` (Starknet's protocols
+    /// are `starknet_headers`, `starknet_state_diffs`, ...).
+    pub fn request_on(&self, side: Side, protocol: &'static str, outcome: Outcome) {
         let side = match side {
             Side::Server => "server",
             Side::Client => "client",
         };
         let labels = RequestLabels {
             side,
-            protocol: component.name(),
+            protocol,
             outcome: outcome.label(),
         };
         self.requests.get_or_create(&labels).inc();
+    }
+
+    /// Counts `len` bytes served on the protocol labelled `label` (one block's messages).
+    pub fn served_on(&self, label: &'static str, len: usize) {
+        let labels = ComponentLabels { component: label };
+        self.blocks_served.get_or_create(&labels).inc();
+        self.bytes_served.get_or_create(&labels).inc_by(len as u64);
     }
 
     /// Counts blocks committed by the pipeline.

@@ -90,6 +90,12 @@ impl SyncServer {
         self
     }
 
+    /// The admission control of this server, to share with another protocol family's server
+    /// (the Starknet protocols) so the stream limits count all streams together.
+    pub fn limiter(&self) -> Limiter {
+        self.ctx.limiter.clone()
+    }
+
     /// Accepts the six protocols on `control`; the tasks live on `tracker` until `cancel`.
     pub fn spawn(
         self,

@@ -178,7 +178,18 @@ fn the_rollback_command_makes_n_the_head() {
     for n in 5..8u64 {
         assert_eq!(store.block(n).unwrap(), None, "block {n} deleted");
         assert_eq!(store.hash(n).unwrap(), None);
+        let gone = minter.adapter().block_hash(&blocks[n as usize].header);
+        assert_eq!(
+            store.number_of(&gone).unwrap(),
+            None,
+            "block {n} leaves the hash index"
+        );
     }
+    assert_eq!(
+        store.number_of(&hash4).unwrap(),
+        Some(4),
+        "kept blocks stay findable by hash"
+    );
     store.commit(&blocks[5]).expect("grows again from 5");
     drop(store);
     let out = wharf("7");
@@ -187,4 +198,28 @@ fn the_rollback_command_makes_n_the_head() {
         String::from_utf8_lossy(&out.stderr).contains("block 7 is not stored"),
         "{out:?}"
     );
+}
+
+#[test]
+fn a_store_written_before_the_hash_index_gets_it_rebuilt_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let minter = minter();
+    let blocks = mint_chain(&minter, 4);
+    let store = open_store(dir.path(), adapter(&minter));
+    for block in &blocks {
+        store.commit(block).unwrap();
+    }
+    drop(store);
+    {
+        let db = redb::Database::create(dir.path().join(wharf::store::BLOCKS_FILE)).unwrap();
+        let txn = db.begin_write().unwrap();
+        let index: redb::TableDefinition<&[u8], u64> = redb::TableDefinition::new("numbers");
+        assert!(txn.delete_table(index).unwrap(), "the index existed");
+        txn.commit().unwrap();
+    }
+    let store = open_store(dir.path(), adapter(&minter));
+    for (n, block) in blocks.iter().enumerate() {
+        let hash = minter.adapter().block_hash(&block.header);
+        assert_eq!(store.number_of(&hash).unwrap(), Some(n as u64), "block {n}");
+    }
 }

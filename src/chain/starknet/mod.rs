@@ -80,6 +80,7 @@ mod felt;
 mod gateway;
 mod header;
 pub mod inspect;
+mod p2p_commitments;
 mod state_diff;
 mod transaction;
 mod trie;
@@ -97,6 +98,7 @@ pub use era::{Era, Eras, Unverifiable};
 pub use felt::{felt_hex, parse_felt, Felt, F as HexFelt};
 pub use gateway::{write_canonical, Mapped};
 pub use header::{GasPrice, L1DaMode, StarknetHeader};
+pub use p2p_commitments::{receipt_commitment, state_diff_commitment};
 pub use version::Version;
 
 use super::{
