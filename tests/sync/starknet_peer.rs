@@ -224,11 +224,50 @@ fn without_signed_commitment(_: u64, w: &mut Wire) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_syncs_sepolia_over_starknet_protocols_and_blames_a_tampering_peer() {
     let adapter = Arc::new(adapter_for("sepolia", "SN_SEPOLIA"));
-    let dyn_adapter: Arc<dyn ChainAdapter> = adapter.clone();
     let blocks = sepolia_blocks(&adapter, TOP);
     let honest = starknet_peer(&adapter, &blocks, without_signed_commitment).await;
     let bad = starknet_peer(&adapter, &blocks, tampering).await;
-    let client = Node::spawn(&[&honest, &bad]).await.unwrap();
+    sync_and_check(&adapter, &blocks, &honest, &bad).await;
+}
+
+/// The same from a Wharf relay's own Starknet server (`StarknetServer` over a block store
+/// holding the feeder's blocks), next to the tampering peer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_syncs_sepolia_from_a_wharf_relays_starknet_server() {
+    use tokio_util::task::TaskTracker;
+    use wharf::sync::limits::Limiter;
+    use wharf::sync::starknet::StarknetServer;
+    use wharf::sync::{NoAddresses, SyncServerConfig};
+    let adapter = Arc::new(adapter_for("sepolia", "SN_SEPOLIA"));
+    let dyn_adapter: Arc<dyn ChainAdapter> = adapter.clone();
+    let blocks = sepolia_blocks(&adapter, TOP);
+    let dir = tempfile::tempdir().unwrap();
+    let metrics = StoreMetrics::register(&mut Registry::default());
+    let store = BlockStore::open(dir.path(), dyn_adapter, metrics).unwrap();
+    store.commit_batch(&blocks).unwrap();
+    let honest = Node::spawn(&[]).await.unwrap();
+    let cfg = SyncServerConfig::default();
+    let limiter = Limiter::new(Arc::new(cfg.clone()), Arc::new(NoAddresses));
+    let metrics = SyncMetrics::register(&mut Registry::default());
+    let server = StarknetServer::new(Arc::new(store), Recorder::new(), metrics, cfg, limiter);
+    let mut control = honest.control.clone();
+    server
+        .spawn(&mut control, &TaskTracker::new(), CancellationToken::new())
+        .unwrap();
+    let bad = starknet_peer(&adapter, &blocks, tampering).await;
+    sync_and_check(&adapter, &blocks, &honest, &bad).await;
+}
+
+/// Syncs blocks 0..=TOP from `honest` and `bad` (asked first) over Starknet's protocols only;
+/// checks the stored chain, its classes, that `bad` was blamed and `honest` never.
+async fn sync_and_check(
+    adapter: &Arc<StarknetAdapter>,
+    blocks: &[Block],
+    honest: &Node,
+    bad: &Node,
+) {
+    let dyn_adapter: Arc<dyn ChainAdapter> = adapter.clone();
+    let client = Node::spawn(&[honest, bad]).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let metrics = StoreMetrics::register(&mut Registry::default());
     let target = Arc::new(BlockStore::open(dir.path(), dyn_adapter.clone(), metrics).unwrap());
@@ -247,14 +286,12 @@ async fn a_relay_syncs_sepolia_over_starknet_protocols_and_blames_a_tampering_pe
         cfg,
     );
     let (_tx, peers) = watch::channel(vec![bad.peer, honest.peer]);
-    let synced = tokio::time::timeout(
-        deadline(),
-        pipeline.sync_to(TOP, &peers, &CancellationToken::new()),
-    )
-    .await;
+    let cancel = CancellationToken::new();
+    let sync = pipeline.sync_to(TOP, &peers, &cancel);
+    let synced = tokio::time::timeout(deadline(), sync).await;
     assert_eq!(synced.expect("sync within the deadline").unwrap(), TOP);
     let mut parent: Option<Block> = None;
-    for (n, block) in (0..=TOP).zip(&blocks) {
+    for (n, block) in (0..=TOP).zip(blocks) {
         let got = target.block(n).unwrap().expect("stored");
         assert_eq!(got.header, block.header, "block {n}: the signed header");
         adapter

@@ -1,10 +1,10 @@
 //! Starknet's own P2P sync protocols (`/starknet/<component>/0.1.0-rc.0`), so stock Starknet
 //! nodes (Juno, Pathfinder, Madara, Apollo) can sync from a Wharf relay: the messages generated
 //! from `proto/starknet/` (they reproduce `starknet-io/starknet-p2p-specs` field for field, see
-//! `proto/starknet/README.md`), the mapping from the store ([`map`]) and the server.
+//! `proto/starknet/README.md`), the mapping between the store and the wire ([`map`]), the server,
+//! and the client the P2P sync pipeline fetches over with `sync.protocol` ([`client`]).
 
 pub mod client;
-pub mod map;
 
 /// Messages generated from `proto/starknet/` (packages `starknet.common`, `starknet.sync.*`, ...).
 #[allow(missing_docs, clippy::all)]

@@ -126,7 +126,7 @@ pub async fn fetch(
     let run = async {
         let mut io = open(control, peer, component, cfg).await?;
         let parts = split::exchange(&mut io, component, range, hints, &check, cfg).await?;
-        if split::pending(&parts).is_empty() {
+        if component != Component::Headers || split::pending(&parts).is_empty() {
             return Ok(parts);
         }
         let mut io = open(control, peer, Component::StateDiffs, cfg).await?;

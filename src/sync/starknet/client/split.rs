@@ -272,7 +272,7 @@ fn mark_pending(header: Bytes) -> Bytes {
     Bytes::from(out)
 }
 
-/// The provisional headers of `parts` (without their mark).
+/// The provisional headers among headers `parts` (only headers are ever marked).
 pub fn pending(parts: &Parts) -> Vec<usize> {
     let marked = |(_, h): &(BlockNumber, Bytes)| h.first() == Some(&PENDING);
     parts

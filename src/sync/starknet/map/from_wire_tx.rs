@@ -64,6 +64,16 @@ fn txn(t: &Txn, kind: &receipt::Type) -> Result<Obj, MapError> {
 
 fn declare(t: &Txn) -> Result<Obj, MapError> {
     Ok(match t {
+        Txn::DeclareV0(d) => obj(
+            "DECLARE",
+            "0x0",
+            vec![
+                ("sender_address", hex(&d.sender, "declare.sender")?),
+                ("max_fee", hex(&d.max_fee, "declare.max_fee")?),
+                ("signature", signature(&d.signature)?),
+                ("class_hash", hex(&d.class_hash, "declare.class_hash")?),
+            ],
+        ),
         Txn::DeclareV1(d) => obj(
             "DECLARE",
             "0x1",
