@@ -155,9 +155,13 @@ pub trait ControlStore: Send + Sync + 'static {
     /// The statements both stores run alike (scores, bans by id, ban pages).
     fn sql(&self) -> &dyn SharedSql;
     /// Deletes bans that expired before `before`; returns how many.
-    async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+    async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.sql().prune_expired_bans(before).await
+    }
     /// Cheap round trip telling whether the database is reachable.
-    async fn ping(&self) -> Result<(), StoreError>;
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.sql().ping().await
+    }
     /// Starts announcing other writers' changes on `tx` (no-op for a single-process store).
     fn spawn_feed(
         &self,

@@ -215,21 +215,8 @@ impl ControlStore for PgStore {
         bans(&rows)
     }
 
-    async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM control_bans WHERE expires_at < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
-    }
-
     fn sql(&self) -> &dyn SharedSql {
         &self.scores
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
     }
 
     fn spawn_feed(

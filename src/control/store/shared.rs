@@ -77,6 +77,8 @@ const COUNT_BANS: &str = "SELECT count(*) FROM control_bans \
 const PAGE_BANS: &str = "SELECT id, target, reason, created_by, created_at, expires_at \
      FROM control_bans WHERE ($1 OR expires_at IS NULL OR expires_at > $2) \
      AND (CAST($3 AS TEXT) IS NULL OR kind = $3) ORDER BY id LIMIT $5 OFFSET $4";
+const PRUNE_BANS: &str = "DELETE FROM control_bans WHERE expires_at < $1 RETURNING id";
+const PING: &str = "SELECT 1";
 /// How a ban row is read.
 const BAN_COLS: [Col; 6] = [
     Col::Int,
@@ -112,6 +114,10 @@ pub trait SharedSql: Send + Sync {
     async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, StoreError>;
     /// A page of bans matching `filter`, with the total count.
     async fn list_bans(&self, f: &BanFilter, now: DateTime<Utc>) -> Result<BanPage, StoreError>;
+    /// Deletes bans that expired before `before`; returns how many.
+    async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Cheap round trip telling whether the database is reachable.
+    async fn ping(&self) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -211,6 +217,16 @@ impl<S: Exec> SharedSql for S {
         let rows = self.read(PAGE_BANS, args.collect(), &BAN_COLS).await?;
         let bans = rows.into_iter().map(ban_record).collect::<Result<_, _>>()?;
         Ok(BanPage { bans, total })
+    }
+
+    async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let args = vec![Value::Time(before)];
+        let pruned = self.read(PRUNE_BANS, args, &[Col::Int]).await?;
+        Ok(pruned.len() as u64)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(PING, Vec::new(), &[]).await.map(drop)
     }
 }
 
