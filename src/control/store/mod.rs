@@ -147,7 +147,9 @@ pub trait ControlStore: Send + Sync + 'static {
     async fn clear_bans(&self) -> Result<u64, StoreError>;
     /// Every ban active at `now` (what the index is built from), with the bans version it
     /// was read at (one consistent snapshot).
-    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError>;
+    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError> {
+        self.sql().active_bans(now).await
+    }
     /// The current bans version, bumped by every change to bans.
     async fn bans_version(&self) -> Result<i64, StoreError>;
     /// Active IP and CIDR bans covering `ip`.

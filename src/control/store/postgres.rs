@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::shared::{Scores, SharedSql};
-use super::{ban_from_row, merged_expiry, ActiveBans, ControlStore, StoreChange, StoreError};
+use super::{ban_from_row, merged_expiry, ControlStore, StoreChange, StoreError};
 use crate::control::ban::{Ban, BanRecord};
 use crate::control::config::ControlConfig;
 
@@ -60,6 +60,7 @@ impl PgStore {
             pool: pool.clone(),
             to_db: |t| t,
             from_db: Ok,
+            begin_snapshot: Some("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
         };
         PgStore {
             pool,
@@ -170,30 +171,6 @@ impl ControlStore for PgStore {
             .await?;
         tx.commit().await?;
         Ok(n as u64)
-    }
-
-    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError> {
-        // one snapshot for the version and the rows
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await?;
-        let version = sqlx::query_scalar("SELECT bans_version FROM control_meta")
-            .fetch_one(&mut *tx)
-            .await?;
-        let sql = format!(
-            "SELECT {BAN_COLUMNS} FROM control_bans \
-             WHERE expires_at IS NULL OR expires_at > $1 ORDER BY id"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(now)
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(ActiveBans {
-            bans: bans(&rows)?,
-            version,
-        })
     }
 
     async fn bans_version(&self) -> Result<i64, StoreError> {

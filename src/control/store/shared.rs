@@ -9,7 +9,7 @@ use libp2p::PeerId;
 use sqlx::query::Query;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
 
-use super::{ban_from_row, peer_from_row, StoreError, SCORE_EVENT_RETENTION};
+use super::{ban_from_row, peer_from_row, ActiveBans, StoreError, SCORE_EVENT_RETENTION};
 use crate::control::ban::{Ban, BanFilter, BanPage};
 use crate::control::score::{ScoreEventRecord, ScoreRecord};
 
@@ -46,6 +46,8 @@ pub struct Scores<DB: Database, T> {
     pub to_db: fn(DateTime<Utc>) -> T,
     /// A stored timestamp read back.
     pub from_db: fn(T) -> Result<DateTime<Utc>, StoreError>,
+    /// How a transaction that reads one consistent snapshot begins (`None`: a plain `BEGIN`).
+    pub begin_snapshot: Option<&'static str>,
 }
 
 impl<DB: Database, T> Clone for Scores<DB, T> {
@@ -79,6 +81,9 @@ const PAGE_BANS: &str = "SELECT id, target, reason, created_by, created_at, expi
      AND (CAST($3 AS TEXT) IS NULL OR kind = $3) ORDER BY id LIMIT $5 OFFSET $4";
 const PRUNE_BANS: &str = "DELETE FROM control_bans WHERE expires_at < $1 RETURNING id";
 const PING: &str = "SELECT 1";
+const BANS_VERSION: &str = "SELECT bans_version FROM control_meta";
+const ACTIVE_BANS: &str = "SELECT id, target, reason, created_by, created_at, expires_at \
+     FROM control_bans WHERE expires_at IS NULL OR expires_at > $1 ORDER BY id";
 /// How a ban row is read.
 const BAN_COLS: [Col; 6] = [
     Col::Int,
@@ -118,6 +123,8 @@ pub trait SharedSql: Send + Sync {
     async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
     /// Cheap round trip telling whether the database is reachable.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Every ban active at `now`, with the bans version, from one snapshot.
+    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError>;
 }
 
 #[async_trait]
@@ -228,6 +235,23 @@ impl<S: Exec> SharedSql for S {
     async fn ping(&self) -> Result<(), StoreError> {
         self.read(PING, Vec::new(), &[]).await.map(drop)
     }
+
+    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError> {
+        let version = (BANS_VERSION, Vec::new(), &[Col::Int][..]);
+        let active = (ACTIVE_BANS, vec![Value::Time(now)], &BAN_COLS[..]);
+        let [version, active] = self.read_snapshot([version, active]).await?;
+        let Some([Value::Int(version)]) = version.first().map(Vec::as_slice) else {
+            return Err(corrupt());
+        };
+        let bans = active
+            .into_iter()
+            .map(ban_record)
+            .collect::<Result<_, _>>()?;
+        Ok(ActiveBans {
+            bans,
+            version: *version,
+        })
+    }
 }
 
 /// Running statements on one database: the bounds sqlx needs are stated once, here.
@@ -242,7 +266,14 @@ pub trait Exec: Send + Sync {
         args: Vec<Value>,
         cols: &[Col],
     ) -> Result<Vec<Vec<Value>>, StoreError>;
+    /// Runs two queries on one snapshot (a read transaction).
+    async fn read_snapshot(&self, queries: [Read<'_>; 2]) -> Result<[Rows; 2], StoreError>;
 }
+
+/// One query: its SQL, its arguments and how its columns are read.
+pub type Read<'a> = (&'static str, Vec<Value>, &'a [Col]);
+/// Rows as read.
+pub type Rows = Vec<Vec<Value>>;
 
 #[async_trait]
 impl<DB, T> Exec for Scores<DB, T>
@@ -274,8 +305,35 @@ where
         args: Vec<Value>,
         cols: &[Col],
     ) -> Result<Vec<Vec<Value>>, StoreError> {
-        let q = query(sql, args, self.to_db);
-        let rows = q.fetch_all(&self.pool).await?;
+        let rows = query(sql, args, self.to_db).fetch_all(&self.pool).await?;
+        self.decode(&rows, cols)
+    }
+
+    async fn read_snapshot(&self, queries: [Read<'_>; 2]) -> Result<[Rows; 2], StoreError> {
+        let mut tx = match self.begin_snapshot {
+            Some(begin) => self.pool.begin_with(begin).await?,
+            None => self.pool.begin().await?,
+        };
+        let mut out: [Rows; 2] = Default::default();
+        for (slot, (sql, args, cols)) in out.iter_mut().zip(queries) {
+            let rows = query(sql, args, self.to_db).fetch_all(&mut *tx).await?;
+            *slot = self.decode(&rows, cols)?;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
+impl<DB: Database, T> Scores<DB, T>
+where
+    usize: ColumnIndex<DB::Row>,
+    String: for<'r> Decode<'r, DB> + Type<DB>,
+    f64: for<'r> Decode<'r, DB> + Type<DB>,
+    i64: for<'r> Decode<'r, DB> + Type<DB>,
+    T: for<'r> Decode<'r, DB> + Type<DB>,
+{
+    /// Each row's columns read as `cols` says.
+    fn decode(&self, rows: &[DB::Row], cols: &[Col]) -> Result<Rows, StoreError> {
         let get = |r: &DB::Row, i: usize, c: Col| -> Result<Value, StoreError> {
             let from_db = self.from_db;
             Ok(match c {

@@ -11,7 +11,7 @@ use sqlx::sqlite::{SqliteRow, SqliteSynchronous};
 use sqlx::{Row, Sqlite};
 
 use super::shared::{Scores, SharedSql};
-use super::{ban_from_row, merged_expiry, ActiveBans, ControlStore, StoreError};
+use super::{ban_from_row, merged_expiry, ControlStore, StoreError};
 use crate::control::ban::{Ban, BanRecord};
 use crate::control::config::ControlConfig;
 
@@ -71,6 +71,7 @@ impl SqliteStore {
             pool: pool.clone(),
             to_db: ms,
             from_db: |v| time(0, v),
+            begin_snapshot: None,
         };
         Ok(SqliteStore { pool, scores })
     }
@@ -136,27 +137,6 @@ impl ControlStore for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
-    }
-
-    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError> {
-        // a read transaction sees one snapshot for the version and the rows
-        let mut tx = self.pool.begin().await?;
-        let version = sqlx::query_scalar("SELECT bans_version FROM control_meta")
-            .fetch_one(&mut *tx)
-            .await?;
-        let sql = format!(
-            "SELECT {BAN_COLUMNS} FROM control_bans \
-             WHERE expires_at IS NULL OR expires_at > ?1 ORDER BY id"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(ms(now))
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(ActiveBans {
-            bans: bans(&rows)?,
-            version,
-        })
     }
 
     async fn bans_version(&self) -> Result<i64, StoreError> {
