@@ -1,6 +1,7 @@
 //! Persistence of bans and scores behind one interface with two implementations: Postgres
 //! (production, shared by a fleet, with change notifications) and SQLite (zero-setup default).
 
+mod exec;
 mod pg_feed;
 mod postgres;
 mod shared;

@@ -15,7 +15,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::shared::{Scores, SharedSql};
+use super::exec::SqlStore;
+use super::shared::SharedSql;
 use super::{ban_from_row, merged_expiry, ControlStore, StoreChange, StoreError};
 use crate::control::ban::{Ban, BanRecord};
 use crate::control::config::ControlConfig;
@@ -28,7 +29,8 @@ pub struct PgStore {
     pool: PgPool,
     /// False when opened while the database was down: migrations run on the first round trip.
     migrated: Arc<AtomicBool>,
-    scores: Scores<Postgres, DateTime<Utc>>,
+    /// The statements both stores run alike, with this database's dialect.
+    sql: SqlStore<Postgres, DateTime<Utc>>,
 }
 
 fn ban(row: &PgRow) -> Result<Ban, StoreError> {
@@ -56,7 +58,7 @@ fn bans(rows: &[PgRow]) -> Result<Vec<Ban>, StoreError> {
 
 impl PgStore {
     fn new(pool: PgPool, migrated: bool) -> PgStore {
-        let scores = Scores {
+        let sql = SqlStore {
             pool: pool.clone(),
             to_db: |t| t,
             from_db: Ok,
@@ -65,7 +67,7 @@ impl PgStore {
         PgStore {
             pool,
             migrated: Arc::new(AtomicBool::new(migrated)),
-            scores,
+            sql,
         }
     }
 
@@ -193,7 +195,7 @@ impl ControlStore for PgStore {
     }
 
     fn sql(&self) -> &dyn SharedSql {
-        &self.scores
+        &self.sql
     }
 
     fn spawn_feed(

@@ -10,7 +10,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::sqlite::{SqliteRow, SqliteSynchronous};
 use sqlx::{Row, Sqlite};
 
-use super::shared::{Scores, SharedSql};
+use super::exec::SqlStore;
+use super::shared::SharedSql;
 use super::{ban_from_row, merged_expiry, ControlStore, StoreError};
 use crate::control::ban::{Ban, BanRecord};
 use crate::control::config::ControlConfig;
@@ -21,7 +22,8 @@ const BAN_COLUMNS: &str = "id, target, reason, created_by, created_at, expires_a
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    scores: Scores<Sqlite, i64>,
+    /// The statements both stores run alike, with this database's dialect.
+    sql: SqlStore<Sqlite, i64>,
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {
@@ -67,13 +69,13 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        let scores = Scores {
+        let sql = SqlStore {
             pool: pool.clone(),
             to_db: ms,
             from_db: |v| time(0, v),
             begin_snapshot: None,
         };
-        Ok(SqliteStore { pool, scores })
+        Ok(SqliteStore { pool, sql })
     }
 
     async fn fetch_bans(&self, sql: String, now: DateTime<Utc>) -> Result<Vec<Ban>, StoreError> {
@@ -156,7 +158,7 @@ impl ControlStore for SqliteStore {
     }
 
     fn sql(&self) -> &dyn SharedSql {
-        &self.scores
+        &self.sql
     }
 
     async fn close(&self) {
