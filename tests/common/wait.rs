@@ -8,7 +8,7 @@ use tokio::time::{sleep, Instant};
 
 /// First and longest pause between two probes: short at first so fast conditions are seen
 /// fast, longer later so slow ones do not burn the CPU the nodes under test need.
-const FIRST_POLL: Duration = Duration::from_millis(2);
+const FIRST_POLL: Duration = Duration::from_millis(10);
 const MAX_POLL: Duration = Duration::from_millis(50);
 
 /// Polls `probe` until it returns `Some`, and returns that value; panics naming `what` once

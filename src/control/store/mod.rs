@@ -1,6 +1,7 @@
 //! Persistence of bans and scores behind one interface with two implementations: Postgres
 //! (production, shared by a fleet, with change notifications) and SQLite (zero-setup default).
 
+mod exec;
 mod pg_feed;
 mod postgres;
 mod shared;
@@ -147,7 +148,9 @@ pub trait ControlStore: Send + Sync + 'static {
     async fn clear_bans(&self) -> Result<u64, StoreError>;
     /// Every ban active at `now` (what the index is built from), with the bans version it
     /// was read at (one consistent snapshot).
-    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError>;
+    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError> {
+        self.sql().active_bans(now).await
+    }
     /// The current bans version, bumped by every change to bans.
     async fn bans_version(&self) -> Result<i64, StoreError>;
     /// Active IP and CIDR bans covering `ip`.
@@ -155,9 +158,13 @@ pub trait ControlStore: Send + Sync + 'static {
     /// The statements both stores run alike (scores, bans by id, ban pages).
     fn sql(&self) -> &dyn SharedSql;
     /// Deletes bans that expired before `before`; returns how many.
-    async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+    async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.sql().prune_expired_bans(before).await
+    }
     /// Cheap round trip telling whether the database is reachable.
-    async fn ping(&self) -> Result<(), StoreError>;
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.sql().ping().await
+    }
     /// Starts announcing other writers' changes on `tx` (no-op for a single-process store).
     fn spawn_feed(
         &self,

@@ -15,8 +15,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::shared::{Scores, SharedSql};
-use super::{ban_from_row, merged_expiry, ActiveBans, ControlStore, StoreChange, StoreError};
+use super::exec::SqlStore;
+use super::shared::SharedSql;
+use super::{ban_from_row, merged_expiry, ControlStore, StoreChange, StoreError};
 use crate::control::ban::{Ban, BanRecord};
 use crate::control::config::ControlConfig;
 
@@ -28,7 +29,8 @@ pub struct PgStore {
     pool: PgPool,
     /// False when opened while the database was down: migrations run on the first round trip.
     migrated: Arc<AtomicBool>,
-    scores: Scores<Postgres, DateTime<Utc>>,
+    /// The statements both stores run alike, with this database's dialect.
+    sql: SqlStore<Postgres, DateTime<Utc>>,
 }
 
 fn ban(row: &PgRow) -> Result<Ban, StoreError> {
@@ -56,15 +58,16 @@ fn bans(rows: &[PgRow]) -> Result<Vec<Ban>, StoreError> {
 
 impl PgStore {
     fn new(pool: PgPool, migrated: bool) -> PgStore {
-        let scores = Scores {
+        let sql = SqlStore {
             pool: pool.clone(),
             to_db: |t| t,
             from_db: Ok,
+            begin_snapshot: Some("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
         };
         PgStore {
             pool,
             migrated: Arc::new(AtomicBool::new(migrated)),
-            scores,
+            sql,
         }
     }
 
@@ -172,30 +175,6 @@ impl ControlStore for PgStore {
         Ok(n as u64)
     }
 
-    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError> {
-        // one snapshot for the version and the rows
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await?;
-        let version = sqlx::query_scalar("SELECT bans_version FROM control_meta")
-            .fetch_one(&mut *tx)
-            .await?;
-        let sql = format!(
-            "SELECT {BAN_COLUMNS} FROM control_bans \
-             WHERE expires_at IS NULL OR expires_at > $1 ORDER BY id"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(now)
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(ActiveBans {
-            bans: bans(&rows)?,
-            version,
-        })
-    }
-
     async fn bans_version(&self) -> Result<i64, StoreError> {
         self.ensure_migrated().await?;
         let sql = "SELECT bans_version FROM control_meta";
@@ -215,21 +194,8 @@ impl ControlStore for PgStore {
         bans(&rows)
     }
 
-    async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM control_bans WHERE expires_at < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
-    }
-
     fn sql(&self) -> &dyn SharedSql {
-        &self.scores
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        &self.sql
     }
 
     fn spawn_feed(

@@ -1,61 +1,16 @@
 //! What the Postgres and SQLite stores do alike: scores and score events, bans by id and ban
 //! pages. The same tables, statements (`$n` parameters, which SQLite accepts too), transactions
-//! and row mapping; the only dialect is how a timestamp is kept ([`Scores::to_db`],
-//! [`Scores::from_db`]: SQLite keeps Unix milliseconds).
+//! and row mapping; the dialect is data in [`super::exec::SqlStore`] (how a timestamp is kept,
+//! how a snapshot transaction begins).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use libp2p::PeerId;
-use sqlx::query::Query;
-use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
 
-use super::{ban_from_row, peer_from_row, StoreError, SCORE_EVENT_RETENTION};
+use super::exec::{corrupt, Col, Exec, Value};
+use super::{ban_from_row, peer_from_row, ActiveBans, StoreError, SCORE_EVENT_RETENTION};
 use crate::control::ban::{Ban, BanFilter, BanPage};
 use crate::control::score::{ScoreEventRecord, ScoreRecord};
-
-/// A value bound to a statement or read from a row.
-#[derive(Debug, Clone)]
-pub enum Value {
-    Bool(bool),
-    Text(String),
-    OptText(Option<String>),
-    Float(f64),
-    Int(i64),
-    Time(DateTime<Utc>),
-    OptTime(Option<DateTime<Utc>>),
-}
-
-/// The type a column is read as.
-#[derive(Debug, Clone, Copy)]
-pub enum Col {
-    Int,
-    Text,
-    Float,
-    Time,
-    OptTime,
-}
-
-/// One statement with its arguments.
-pub type Stmt = (&'static str, Vec<Value>);
-
-/// The score tables of one database. The dialect is how that database keeps a timestamp.
-#[derive(Debug)]
-pub struct Scores<DB: Database, T> {
-    pub pool: Pool<DB>,
-    /// A timestamp as stored.
-    pub to_db: fn(DateTime<Utc>) -> T,
-    /// A stored timestamp read back.
-    pub from_db: fn(T) -> Result<DateTime<Utc>, StoreError>,
-}
-
-impl<DB: Database, T> Clone for Scores<DB, T> {
-    fn clone(&self) -> Self {
-        Scores {
-            pool: self.pool.clone(),
-            ..*self
-        }
-    }
-}
 
 const UPSERT_SCORE: &str = "INSERT INTO control_scores (peer, score, updated_at) \
      VALUES ($1, $2, $3) ON CONFLICT (peer) DO UPDATE SET score = $2, updated_at = $3";
@@ -77,6 +32,11 @@ const COUNT_BANS: &str = "SELECT count(*) FROM control_bans \
 const PAGE_BANS: &str = "SELECT id, target, reason, created_by, created_at, expires_at \
      FROM control_bans WHERE ($1 OR expires_at IS NULL OR expires_at > $2) \
      AND (CAST($3 AS TEXT) IS NULL OR kind = $3) ORDER BY id LIMIT $5 OFFSET $4";
+const PRUNE_BANS: &str = "DELETE FROM control_bans WHERE expires_at < $1 RETURNING id";
+const PING: &str = "SELECT 1";
+const BANS_VERSION: &str = "SELECT bans_version FROM control_meta";
+const ACTIVE_BANS: &str = "SELECT id, target, reason, created_by, created_at, expires_at \
+     FROM control_bans WHERE expires_at IS NULL OR expires_at > $1 ORDER BY id";
 /// How a ban row is read.
 const BAN_COLS: [Col; 6] = [
     Col::Int,
@@ -112,6 +72,12 @@ pub trait SharedSql: Send + Sync {
     async fn remove_ban(&self, id: i64) -> Result<Option<Ban>, StoreError>;
     /// A page of bans matching `filter`, with the total count.
     async fn list_bans(&self, f: &BanFilter, now: DateTime<Utc>) -> Result<BanPage, StoreError>;
+    /// Deletes bans that expired before `before`; returns how many.
+    async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Cheap round trip telling whether the database is reachable.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Every ban active at `now`, with the bans version, from one snapshot.
+    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError>;
 }
 
 #[async_trait]
@@ -212,103 +178,33 @@ impl<S: Exec> SharedSql for S {
         let bans = rows.into_iter().map(ban_record).collect::<Result<_, _>>()?;
         Ok(BanPage { bans, total })
     }
-}
 
-/// Running statements on one database: the bounds sqlx needs are stated once, here.
-#[async_trait]
-pub trait Exec: Send + Sync {
-    /// Runs `stmts` in one transaction.
-    async fn write(&self, stmts: Vec<Stmt>) -> Result<(), StoreError>;
-    /// Runs one query; each row's columns read as `cols` says.
-    async fn read(
-        &self,
-        sql: &'static str,
-        args: Vec<Value>,
-        cols: &[Col],
-    ) -> Result<Vec<Vec<Value>>, StoreError>;
-}
-
-#[async_trait]
-impl<DB, T> Exec for Scores<DB, T>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    usize: ColumnIndex<DB::Row>,
-    bool: for<'q> Encode<'q, DB> + Type<DB>,
-    String: for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB> + Type<DB>,
-    f64: for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB> + Type<DB>,
-    i64: for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB> + Type<DB>,
-    T: for<'q> Encode<'q, DB> + for<'r> Decode<'r, DB> + Type<DB> + Send + Sync + 'static,
-    Option<String>: for<'q> Encode<'q, DB> + Type<DB>,
-    Option<T>: for<'q> Encode<'q, DB> + Type<DB>,
-{
-    async fn write(&self, stmts: Vec<Stmt>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for (sql, args) in stmts {
-            query(sql, args, self.to_db).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+    async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let args = vec![Value::Time(before)];
+        let pruned = self.read(PRUNE_BANS, args, &[Col::Int]).await?;
+        Ok(pruned.len() as u64)
     }
 
-    async fn read(
-        &self,
-        sql: &'static str,
-        args: Vec<Value>,
-        cols: &[Col],
-    ) -> Result<Vec<Vec<Value>>, StoreError> {
-        let q = query(sql, args, self.to_db);
-        let rows = q.fetch_all(&self.pool).await?;
-        let get = |r: &DB::Row, i: usize, c: Col| -> Result<Value, StoreError> {
-            let from_db = self.from_db;
-            Ok(match c {
-                Col::Int => Value::Int(r.try_get(i)?),
-                Col::Text => Value::Text(r.try_get(i)?),
-                Col::Float => Value::Float(r.try_get(i)?),
-                Col::Time => Value::Time(from_db(r.try_get::<T, _>(i)?)?),
-                Col::OptTime => {
-                    let stored = r.try_get::<Option<T>, _>(i)?;
-                    Value::OptTime(stored.map(from_db).transpose()?)
-                }
-            })
-        };
-        let row = |r: &DB::Row| {
-            cols.iter()
-                .enumerate()
-                .map(|(i, c)| get(r, i, *c))
-                .collect()
-        };
-        rows.iter().map(row).collect()
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(PING, Vec::new(), &[]).await.map(drop)
     }
-}
 
-/// `sql` with `args` bound, timestamps as the database keeps them.
-fn query<DB, T>(
-    sql: &'static str,
-    args: Vec<Value>,
-    to_db: fn(DateTime<Utc>) -> T,
-) -> Query<'static, DB, DB::Arguments>
-where
-    DB: Database,
-    bool: for<'q> Encode<'q, DB> + Type<DB>,
-    String: for<'q> Encode<'q, DB> + Type<DB>,
-    f64: for<'q> Encode<'q, DB> + Type<DB>,
-    i64: for<'q> Encode<'q, DB> + Type<DB>,
-    T: for<'q> Encode<'q, DB> + Type<DB>,
-    Option<String>: for<'q> Encode<'q, DB> + Type<DB>,
-    Option<T>: for<'q> Encode<'q, DB> + Type<DB>,
-{
-    let bind = |q: Query<'static, DB, DB::Arguments>, v| match v {
-        Value::Bool(b) => q.bind(b),
-        Value::Text(s) => q.bind(s),
-        Value::OptText(s) => q.bind(s),
-        Value::Float(f) => q.bind(f),
-        Value::Int(i) => q.bind(i),
-        Value::Time(t) => q.bind(to_db(t)),
-        Value::OptTime(t) => q.bind(t.map(to_db)),
-    };
-    args.into_iter().fold(sqlx::query::<DB>(sql), bind)
+    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError> {
+        let version = (BANS_VERSION, Vec::new(), &[Col::Int][..]);
+        let active = (ACTIVE_BANS, vec![Value::Time(now)], &BAN_COLS[..]);
+        let [version, active] = self.read_snapshot([version, active]).await?;
+        let Some([Value::Int(version)]) = version.first().map(Vec::as_slice) else {
+            return Err(corrupt());
+        };
+        let bans = active
+            .into_iter()
+            .map(ban_record)
+            .collect::<Result<_, _>>()?;
+        Ok(ActiveBans {
+            bans,
+            version: *version,
+        })
+    }
 }
 
 fn score_record(row: Vec<Value>) -> Result<ScoreRecord, StoreError> {
@@ -348,11 +244,4 @@ fn ban_record(row: Vec<Value>) -> Result<Ban, StoreError> {
 
 fn peer(p: &PeerId) -> Value {
     Value::Text(p.to_string())
-}
-
-fn corrupt() -> StoreError {
-    StoreError::Corrupt {
-        id: 0,
-        reason: "row of unexpected shape".into(),
-    }
 }

@@ -10,8 +10,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::sqlite::{SqliteRow, SqliteSynchronous};
 use sqlx::{Row, Sqlite};
 
-use super::shared::{Scores, SharedSql};
-use super::{ban_from_row, merged_expiry, ActiveBans, ControlStore, StoreError};
+use super::exec::SqlStore;
+use super::shared::SharedSql;
+use super::{ban_from_row, merged_expiry, ControlStore, StoreError};
 use crate::control::ban::{Ban, BanRecord};
 use crate::control::config::ControlConfig;
 
@@ -21,7 +22,8 @@ const BAN_COLUMNS: &str = "id, target, reason, created_by, created_at, expires_a
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    scores: Scores<Sqlite, i64>,
+    /// The statements both stores run alike, with this database's dialect.
+    sql: SqlStore<Sqlite, i64>,
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {
@@ -67,12 +69,13 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        let scores = Scores {
+        let sql = SqlStore {
             pool: pool.clone(),
             to_db: ms,
             from_db: |v| time(0, v),
+            begin_snapshot: None,
         };
-        Ok(SqliteStore { pool, scores })
+        Ok(SqliteStore { pool, sql })
     }
 
     async fn fetch_bans(&self, sql: String, now: DateTime<Utc>) -> Result<Vec<Ban>, StoreError> {
@@ -138,27 +141,6 @@ impl ControlStore for SqliteStore {
         Ok(done.rows_affected())
     }
 
-    async fn active_bans(&self, now: DateTime<Utc>) -> Result<ActiveBans, StoreError> {
-        // a read transaction sees one snapshot for the version and the rows
-        let mut tx = self.pool.begin().await?;
-        let version = sqlx::query_scalar("SELECT bans_version FROM control_meta")
-            .fetch_one(&mut *tx)
-            .await?;
-        let sql = format!(
-            "SELECT {BAN_COLUMNS} FROM control_bans \
-             WHERE expires_at IS NULL OR expires_at > ?1 ORDER BY id"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(ms(now))
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(ActiveBans {
-            bans: bans(&rows)?,
-            version,
-        })
-    }
-
     async fn bans_version(&self) -> Result<i64, StoreError> {
         let sql = "SELECT bans_version FROM control_meta";
         Ok(sqlx::query_scalar(sql).fetch_one(&self.pool).await?)
@@ -175,21 +157,8 @@ impl ControlStore for SqliteStore {
         Ok(all.into_iter().filter(covers).collect())
     }
 
-    async fn prune_expired_bans(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM control_bans WHERE expires_at < ?1")
-            .bind(ms(before))
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
-    }
-
     fn sql(&self) -> &dyn SharedSql {
-        &self.scores
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        &self.sql
     }
 
     async fn close(&self) {
