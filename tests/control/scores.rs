@@ -7,6 +7,7 @@ use libp2p::PeerId;
 use wharf::control::{BanFilter, BanTarget, ControlConfig, ControlEvent, ScoreEvent};
 
 use super::common::{eventually, next_event, wait_until, Backend, Env};
+use crate::node::wait_for;
 
 const SEC: Duration = Duration::from_secs(1);
 
@@ -74,17 +75,26 @@ pub async fn auto_ban_at_threshold(b: Backend) {
         gate.is_peer_banned(&peer),
         "the stored ban replaced the provisional one"
     );
-    let mut text = String::new();
-    prometheus_client::encoding::text::encode(&mut text, &relay.registry).unwrap();
-    for line in [
+    let lines = [
         "wharf_auto_bans_total{reason=\"invalid_data\"} 1",
         "wharf_penalties_total{reason=\"bad_signature\"} 1",
         "wharf_bans_active{kind=\"peer\"} 1",
         "wharf_bans_active{kind=\"ip\"} 1",
         "wharf_store_operations_total{store=\"control\",op=\"add_ban\"} 2",
-    ] {
-        assert!(text.contains(line), "missing `{line}` in\n{text}");
-    }
+    ];
+    // a stored ban can be listed a moment before its write is counted and the provisional
+    // entry swapped out: wait for the metrics to settle (they must, within the deadline)
+    let text = || {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &relay.registry).unwrap();
+        text
+    };
+    let what = format!("metrics {lines:?}");
+    wait_for(5 * SEC, &what, || {
+        let t = text();
+        std::future::ready(lines.iter().all(|l| t.contains(l)).then_some(()))
+    })
+    .await;
     relay.stop().await;
     env.cleanup().await;
 }
