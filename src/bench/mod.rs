@@ -7,6 +7,7 @@
 //! signature, body commitment and parent link checked) into a fresh redb store.
 
 mod bare;
+mod capacity;
 mod chain;
 mod net;
 mod profile;
@@ -26,6 +27,7 @@ use crate::sync::{
     ChainVerifier, NoopReporter, PipelineError, SyncConfig, SyncMetrics, SyncPipeline, SyncServer,
 };
 
+pub use capacity::{run_bare, run_connections, ConnBenchParams, ConnBenchReport, Spread};
 pub use net::BenchNode;
 pub use report::{LoadAverage, SyncBenchReport, Transfer};
 
@@ -112,7 +114,8 @@ pub async fn run_sync(params: SyncBenchParams) -> Result<SyncBenchReport, BenchE
     let relays = start_relays(&params, &minted, &tracker, &cancel).await?;
     let dial: Vec<&net::BenchNode> = relays.iter().collect();
     let node = net::BenchNode::spawn(&dial).await?;
-    let sync = sync_into_fresh_store(&params, &minted, &node, &relays, &dir).await?;
+    let peers: Vec<_> = relays.iter().map(|r| r.peer).collect();
+    let sync = sync_into_fresh_store(&params, &minted, &node, &peers, &dir).await?;
     let plan = bare::Plan::mirroring(&minted.sizes, &params.sync.pipeline, relays.len());
     let bare = bare::transfer(&node, &relays, &plan).await?;
     cancel.cancel();
@@ -183,7 +186,7 @@ async fn sync_into_fresh_store(
     params: &SyncBenchParams,
     minted: &chain::Minted,
     node: &net::BenchNode,
-    relays: &[net::BenchNode],
+    relays: &[libp2p::PeerId],
     dir: &std::path::Path,
 ) -> Result<Transfer, BenchError> {
     let metrics = StoreMetrics::register(&mut Registry::default());
@@ -201,7 +204,7 @@ async fn sync_into_fresh_store(
         SyncMetrics::register(&mut Registry::default()),
         params.sync.clone(),
     );
-    let (_keep, peers) = watch::channel(relays.iter().map(|r| r.peer).collect());
+    let (_keep, peers) = watch::channel(relays.to_vec());
     let started = Instant::now();
     let head = pipeline
         .sync_to(params.blocks - 1, &peers, &CancellationToken::new())
