@@ -5,6 +5,7 @@
 mod behaviour;
 mod event_loop;
 mod events;
+pub mod fd_limit;
 pub mod gate;
 mod gated_transport;
 pub mod gossip;
@@ -92,6 +93,7 @@ pub async fn start(
     if let Some(psk) = &psk {
         tracing::warn!(fingerprint = %psk.fingerprint(), "private network: pnet on, QUIC off (pnet cannot protect it)");
     }
+    fd_limit::raise_for(&config.p2p.limits);
     let protocols = Protocols::new(&config.node.network);
     let metrics = P2pMetrics::register(registry);
     let transport = transport::build(

@@ -50,7 +50,7 @@ pub async fn run_connections(params: ConnBenchParams) -> Result<ConnBenchReport,
     if params.spread.subnets(params.connections) > 250 * 256 {
         return Err(BenchError::Params("too many /24s: raise --per-subnet"));
     }
-    process::raise_fd_limit();
+    crate::p2p::fd_limit::raise();
     let tmp = tempfile::Builder::new()
         .prefix("wharf-bench-conns-")
         .tempdir()?;
