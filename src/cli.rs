@@ -71,6 +71,56 @@ pub enum BenchCommand {
     /// P2P sync of pre-minted devnet blocks from relays into a fresh node over loopback, and a
     /// bare libp2p stream transfer of the same bytes for comparison.
     Sync(BenchSyncArgs),
+    /// Idle inbound connections held by the relay (a `wharf run` child) and by a bare
+    /// rust-libp2p node: memory per connection, growth, idle CPU, `/healthz` latency, and a
+    /// joiner's sync speed while they are held.
+    Connections(BenchConnectionsArgs),
+    /// The bare rust-libp2p node of `wharf bench connections` (run by it as a child process).
+    #[command(hide = true)]
+    BareNode(BareNodeArgs),
+}
+
+/// Flags of `wharf bench connections`.
+#[derive(Debug, Args)]
+pub struct BenchConnectionsArgs {
+    /// Connections to hold, each from its own identity.
+    #[arg(long, default_value_t = 10_000)]
+    pub connections: usize,
+    /// Seconds to hold them before the joiner syncs (memory and CPU are read throughout).
+    #[arg(long = "hold-secs", default_value_t = 60.0)]
+    pub hold_secs: f64,
+    /// Connections from each source address (127.a.b.c) [relay: p2p.limits.max_per_ip].
+    #[arg(long = "per-ip", default_value_t = 8)]
+    pub per_ip: u32,
+    /// Connections from each /24 [relay: p2p.limits.max_per_subnet].
+    #[arg(long = "per-subnet", default_value_t = 64)]
+    pub per_subnet: u32,
+    /// Blocks the joiner syncs, before and while the connections are held.
+    #[arg(long = "sync-blocks", default_value_t = 5_000)]
+    pub sync_blocks: u64,
+}
+
+impl BenchConnectionsArgs {
+    /// The benchmark these flags describe.
+    pub fn params(&self) -> crate::bench::ConnBenchParams {
+        crate::bench::ConnBenchParams {
+            connections: self.connections,
+            hold_secs: self.hold_secs,
+            spread: crate::bench::Spread {
+                per_ip: self.per_ip,
+                per_subnet: self.per_subnet.max(self.per_ip),
+            },
+            sync_blocks: self.sync_blocks,
+        }
+    }
+}
+
+/// Flags of `wharf bench bare-node`.
+#[derive(Debug, Args)]
+pub struct BareNodeArgs {
+    /// TCP port on 127.0.0.1.
+    #[arg(long)]
+    pub port: u16,
 }
 
 /// Flags of `wharf bench sync`.

@@ -9,8 +9,8 @@ use tracing_subscriber::EnvFilter;
 use wharf::api::Keyring;
 use wharf::cli::starknet::StarknetCommand;
 use wharf::cli::{
-    BenchCommand, BenchSyncArgs, Cli, Command, GatewayArgs, HealthcheckArgs, RollbackArgs, RunArgs,
-    StoreCommand, TokenArgs,
+    BenchCommand, BenchConnectionsArgs, BenchSyncArgs, Cli, Command, GatewayArgs, HealthcheckArgs,
+    RollbackArgs, RunArgs, StoreCommand, TokenArgs,
 };
 use wharf::p2p::{identity, psk};
 use wharf::{App, Config};
@@ -34,6 +34,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Gateway(args) => gateway(args).await,
         Command::Devnet(args) => devnet(*args).await,
         Command::Bench(BenchCommand::Sync(args)) => bench_sync(args).await,
+        Command::Bench(BenchCommand::Connections(args)) => bench_connections(args).await,
+        Command::Bench(BenchCommand::BareNode(args)) => {
+            Ok(wharf::bench::run_bare(args.port).await?)
+        }
         Command::Starknet(StarknetCommand::VerifyBlock(args)) => {
             if !wharf::cli::starknet::verify_block(&args)? {
                 std::process::exit(1);
@@ -163,6 +167,23 @@ async fn devnet(args: RunArgs) -> anyhow::Result<()> {
     tracing::info!("shutting down the devnet");
     cancel.cancel();
     net.shutdown().await;
+    Ok(())
+}
+
+async fn bench_connections(args: BenchConnectionsArgs) -> anyhow::Result<()> {
+    init_tracing_at("warn");
+    let params = args.params();
+    println!(
+        "wharf bench connections: {} connections ({} per 127.x.y.z address, {} per /24), held {}s, joiner syncs {} blocks, {} cores",
+        params.connections,
+        params.spread.per_ip,
+        params.spread.per_subnet,
+        params.hold_secs,
+        params.sync_blocks,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+    );
+    let report = wharf::bench::run_connections(params).await?;
+    println!("{report}");
     Ok(())
 }
 

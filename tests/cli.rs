@@ -431,3 +431,54 @@ fn verify_block_takes_the_include_block_state_update_form() {
         "{out}"
     );
 }
+
+/// A small `wharf bench connections` runs end to end and reports sane figures (correctness only;
+/// figures come from release runs).
+#[test]
+fn bench_connections_runs_and_reports_sane_figures() {
+    let out = Command::new(BIN)
+        .args([
+            "bench",
+            "connections",
+            "--connections",
+            "200",
+            "--hold-secs",
+            "3",
+        ])
+        .args(["--sync-blocks", "300"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} line: {stdout}"))
+            .to_string()
+    };
+    // the number just before `unit` in `line`
+    let before = |line: &str, unit: &str| -> f64 {
+        let head = &line[..line
+            .find(unit)
+            .unwrap_or_else(|| panic!("no {unit}: {line}"))];
+        head.split_whitespace().last().unwrap().parse().unwrap()
+    };
+    for node in ["relay", "bare"] {
+        let l = line(node);
+        assert!(l.contains("200 of 200 connections held (0 failed"), "{l}");
+        let per = before(&l, "KiB per connection");
+        assert!(per > 0.0 && per < 1024.0, "{l}");
+        assert!(before(&l, "% of a core") >= 0.0, "{l}");
+    }
+    let healthz = line("healthz");
+    let p99 = before(&healthz, "ms, max");
+    assert!(
+        p99 > 0.0 && p99 < 5000.0 && healthz.ends_with(" 0 failed)"),
+        "{healthz}"
+    );
+    let joiner = line("joiner");
+    assert!(before(&joiner, "blocks/s before") > 0.0, "{joiner}");
+    assert!(before(&joiner, "blocks/s while held") > 0.0, "{joiner}");
+}

@@ -8,6 +8,7 @@
 //! its own, whose threads' CPU time is the joiner's cost per block (`cpu.rs`).
 
 mod bare;
+mod capacity;
 mod chain;
 mod cpu;
 mod net;
@@ -29,6 +30,7 @@ use crate::sync::{
     ChainVerifier, NoopReporter, PipelineError, SyncConfig, SyncMetrics, SyncPipeline, SyncServer,
 };
 
+pub use capacity::{run_bare, run_connections, ConnBenchParams, ConnBenchReport, Spread};
 pub use net::BenchNode;
 pub use report::{LoadAverage, SyncBenchReport, Transfer};
 
@@ -192,6 +194,25 @@ async fn start_relays(
         relays.push(relay);
     }
     Ok(relays)
+}
+
+/// Syncs the whole chain from `relays` into a fresh store under `dir`; checks the head against
+/// the minted one (on the caller's runtime).
+async fn sync_into_fresh_store(
+    params: &SyncBenchParams,
+    minted: &chain::Minted,
+    node: &net::BenchNode,
+    relays: &[libp2p::PeerId],
+    dir: &std::path::Path,
+) -> Result<Transfer, BenchError> {
+    let fresh = FreshSync {
+        params: params.clone(),
+        expect: (minted.adapter.clone(), minted.head, minted.bytes),
+        control: node.control.clone(),
+        peers: relays.to_vec(),
+        dir: dir.join("node"),
+    };
+    fresh.run().await
 }
 
 /// The joining node's sync, moved onto its own runtime.

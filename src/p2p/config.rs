@@ -179,7 +179,9 @@ impl RelayConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ConnectionLimits {
-    /// Established inbound connections, all peers. Default 1024.
+    /// Established inbound connections, all peers. Default 4096: about 280 MiB of resident
+    /// memory at the 70 KiB per idle connection `wharf bench connections` measured (README,
+    /// "Connection capacity"); raise it with the memory (and `ulimit -n`) to spare.
     pub max_established_inbound: u32,
     /// Established outbound connections, all peers. Default 256.
     pub max_established_outbound: u32,
@@ -203,7 +205,7 @@ pub struct ConnectionLimits {
 impl Default for ConnectionLimits {
     fn default() -> Self {
         Self {
-            max_established_inbound: 1024,
+            max_established_inbound: 4096,
             max_established_outbound: 256,
             max_established_per_peer: 2,
             max_per_ip: 16,

@@ -6,6 +6,7 @@ mod behaviour;
 pub mod config;
 mod event_loop;
 mod events;
+pub mod fd_limit;
 pub mod gate;
 mod gated_transport;
 pub mod gossip;
@@ -100,6 +101,7 @@ pub async fn start(
     events: crate::events::EventBus,
     cancel: CancellationToken,
 ) -> Result<Started, StartError> {
+    fd_limit::raise_for(&config.p2p.limits);
     let protocols =
         Protocols::new(config.network).with_starknet(config.starknet_chain_id);
     let metrics = P2pMetrics::register(registry);
