@@ -251,7 +251,11 @@ pub trait ChainAdapter: Send + Sync + fmt::Debug {
         }
         let hash = self.verify_header_signature(&block.header)?;
         let encoded_header = Bytes::from(self.encode_header(&block.header));
-        check_size("header", encoded_header.len(), self.part_limit(Component::Headers))?;
+        check_size(
+            "header",
+            encoded_header.len(),
+            self.part_limit(Component::Headers),
+        )?;
         for (component, body) in BODY_COMPONENTS.iter().zip(&block.bodies) {
             self.verify_part(&block.header, *component, body)?;
         }
