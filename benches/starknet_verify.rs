@@ -211,9 +211,14 @@ const CHUNK: usize = 64;
 /// `threads`.
 fn chunk_secs(k: &Kind, threads: usize) -> (f64, f64) {
     let chunk: Vec<&Block> = k.blocks.iter().cycle().take(CHUNK).collect();
-    let txs: usize = chunk.iter().map(|b| b.header.bodies[0].count as usize).sum();
+    let txs: usize = chunk
+        .iter()
+        .map(|b| b.header.bodies[0].count as usize)
+        .sum();
     let secs = per_call(|| {
-        let verified = par::try_each(&chunk, threads, |_, b| k.adapter.verify_block(b, None).map(drop));
+        let verified = par::try_each(&chunk, threads, |_, b| {
+            k.adapter.verify_block(b, None).map(drop)
+        });
         verified.expect("verify");
     });
     (txs as f64, secs)

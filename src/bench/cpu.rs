@@ -65,7 +65,11 @@ pub fn threads_cpu(name: &str) -> Duration {
 /// One thread's CPU time: `schedstat`'s nanoseconds on a CPU, else `stat`'s clock ticks.
 fn thread_cpu(task: &std::path::Path) -> Duration {
     let schedstat = std::fs::read_to_string(task.join("schedstat")).unwrap_or_default();
-    if let Some(ns) = schedstat.split_whitespace().next().and_then(|v| v.parse().ok()) {
+    if let Some(ns) = schedstat
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+    {
         return Duration::from_nanos(ns);
     }
     let stat = std::fs::read_to_string(task.join("stat")).unwrap_or_default();

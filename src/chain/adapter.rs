@@ -12,7 +12,7 @@ use super::{
 };
 
 /// Largest header accepted, in bytes (default of [`ChainAdapter::part_limit`]): real headers
-/// are 238 bytes (devnet) to about 1.3 KiB (Starknet JSON, the largest fixture).
+/// are 262 bytes (devnet) to under 2 KiB (Starknet canonical JSON, every fixture era).
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// Largest body or class bundle accepted, in bytes (default of [`ChainAdapter::part_limit`]):
@@ -251,7 +251,11 @@ pub trait ChainAdapter: Send + Sync + fmt::Debug {
         }
         let hash = self.verify_header_signature(&block.header)?;
         let encoded_header = Bytes::from(self.encode_header(&block.header));
-        check_size("header", encoded_header.len(), self.part_limit(Component::Headers))?;
+        check_size(
+            "header",
+            encoded_header.len(),
+            self.part_limit(Component::Headers),
+        )?;
         for (component, body) in BODY_COMPONENTS.iter().zip(&block.bodies) {
             self.verify_part(&block.header, *component, body)?;
         }

@@ -11,9 +11,9 @@ mod component;
 pub mod devnet;
 mod hash;
 pub mod metrics;
+pub mod par;
 pub mod presets;
 pub mod starknet;
-pub mod par;
 mod verified;
 pub mod wire;
 
@@ -24,8 +24,8 @@ pub use classes::{ClassEntry, ClassHash, ClassNeeds};
 pub use component::Component;
 pub use hash::{BlockHash, ParseHashError};
 pub use metrics::ChainMetrics;
-pub use verified::{check_number, check_size, VerifiedBlock};
 pub use presets::{starknet_preset, ChainKind, StarknetPreset, STARKNET_PRESETS};
+pub use verified::{check_number, check_size, VerifiedBlock};
 
 /// Height of a block in its chain (genesis is 0).
 pub type BlockNumber = u64;

@@ -66,9 +66,7 @@ where
     F: Fn(usize, &T) -> Result<(), E> + Sync,
 {
     let results = map_slices(items, threads, |offset, slice| {
-        (offset..)
-            .zip(slice)
-            .try_for_each(|(i, item)| f(i, item))
+        (offset..).zip(slice).try_for_each(|(i, item)| f(i, item))
     });
     results.into_iter().collect()
 }
@@ -88,6 +86,9 @@ mod tests {
         });
         assert_eq!(err, Err(30));
         assert_eq!(try_each(&items, 4, |_, _| Ok::<(), ()>(())), Ok(()));
-        assert_eq!(map_slices(&items[..3], 4, |o, s| (o, s.len())), vec![(0, 3)]);
+        assert_eq!(
+            map_slices(&items[..3], 4, |o, s| (o, s.len())),
+            vec![(0, 3)]
+        );
     }
 }

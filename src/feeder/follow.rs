@@ -10,8 +10,8 @@ use tokio_util::sync::CancellationToken;
 use super::backoff::Backoff;
 use super::{CommittedHead, FeederConfig, FeederDeps, FeederError, FetchError, RawBlock};
 use crate::chain::{
-    check_number, par, Block, BlockHash, BlockNumber, ChainAdapter, Checkpoint, Header, VerifiedBlock,
-    VerifyError,
+    check_number, par, Block, BlockHash, BlockNumber, ChainAdapter, Checkpoint, Header,
+    VerifiedBlock, VerifyError,
 };
 use crate::gateway::HeadResponse;
 use crate::store::StoreError;
@@ -170,9 +170,10 @@ impl Follower {
         let concurrency = self.cfg.fetch_concurrency;
         let (blocks, class_error) = super::classes::attach(&self.deps, concurrency, blocks).await;
         let deps = self.deps.clone();
-        let blocks =
-            tokio::task::spawn_blocking(move || deps.store.commit_verified(&blocks).map(|_| blocks))
-                .await??;
+        let blocks = tokio::task::spawn_blocking(move || {
+            deps.store.commit_verified(&blocks).map(|_| blocks)
+        })
+        .await??;
         if let Some(last) = blocks.last() {
             self.on_committed(blocks.len() as u64, last);
         }
@@ -265,7 +266,10 @@ fn verify_prefix(
     let adapter = &*deps.adapter;
     let threads = par::cores();
     let decoded: Vec<Result<Block, VerifyError>> = par::map_slices(raws, threads, |_, slice| {
-        slice.iter().map(|raw| deps.upstream.decode(adapter, raw)).collect::<Vec<_>>()
+        slice
+            .iter()
+            .map(|raw| deps.upstream.decode(adapter, raw))
+            .collect::<Vec<_>>()
     })
     .into_iter()
     .flatten()

@@ -28,7 +28,10 @@ fn header_and_block_round_trip() {
     assert_eq!(adapter.decode_header(&bytes).unwrap(), child.header);
     let wire = encode_block(adapter, &child);
     assert_eq!(decode_block(adapter, &wire).unwrap(), child);
-    let hash = adapter.verify_block(&child, Some(&genesis.header)).unwrap().hash;
+    let hash = adapter
+        .verify_block(&child, Some(&genesis.header))
+        .unwrap()
+        .hash;
     assert_eq!(hash, adapter.block_hash(&child.header));
     assert_eq!(
         child.header.parent_hash,

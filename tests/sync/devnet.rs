@@ -139,7 +139,11 @@ async fn sync_despite(blocks: &[Block], adapter: &Arc<dyn ChainAdapter>, bad: Ar
             "block {n}"
         );
         for c in Component::ALL {
-            assert_eq!(target.body(n, c).unwrap(), source.body(n, c).unwrap(), "{c} of {n}");
+            assert_eq!(
+                target.body(n, c).unwrap(),
+                source.body(n, c).unwrap(),
+                "{c} of {n}"
+            );
         }
     }
     recorder.wait_for(bad.peer, PeerReport::InvalidData).await;

@@ -174,7 +174,9 @@ async fn a_relay_leaving_out_a_declared_class_is_blamed() {
 /// `json` with an unknown key in its first object, in sorted position: canonical JSON that
 /// only the key lists catch. `None` when it holds no object (an empty list).
 fn with_unknown_key(json: &[u8]) -> Option<Vec<u8>> {
-    fn first_object(v: &mut serde_json::Value) -> Option<&mut serde_json::Map<String, serde_json::Value>> {
+    fn first_object(
+        v: &mut serde_json::Value,
+    ) -> Option<&mut serde_json::Map<String, serde_json::Value>> {
         match v {
             serde_json::Value::Object(map) => Some(map),
             serde_json::Value::Array(items) => items.iter_mut().find_map(first_object),
@@ -201,7 +203,10 @@ fn padding_source(blocks: &[Block]) -> Arc<MemorySource> {
         let mut parts = honest.clone().map(|p| p.to_vec());
         for (i, part) in parts.iter_mut().enumerate() {
             let keyed = (b.header.number as usize + i) % 2 == 1;
-            *part = keyed.then(|| with_unknown_key(part)).flatten().unwrap_or_else(|| with_space(part));
+            *part = keyed
+                .then(|| with_unknown_key(part))
+                .flatten()
+                .unwrap_or_else(|| with_space(part));
         }
         let [h, t, r, e, s] = parts.map(bytes::Bytes::from);
         source.insert(b.header.number, [h, t, r, e, s, b.classes.clone()]);

@@ -14,28 +14,73 @@ use serde_json::Value;
 use crate::chain::{Component, VerifyError};
 
 const TRANSACTION: &[&str] = &[
-    "L1_DATA_GAS", "L1_GAS", "L2_GAS", "account_deployment_data", "calldata", "class_hash",
-    "compiled_class_hash", "constructor_calldata", "contract_address", "contract_address_salt",
-    "entry_point_selector", "entry_point_type", "fee_data_availability_mode", "max_amount",
-    "max_fee", "max_price_per_unit", "nonce", "nonce_data_availability_mode", "paymaster_data",
-    "resource_bounds", "sender_address", "signature", "tip", "transaction_hash", "type",
+    "L1_DATA_GAS",
+    "L1_GAS",
+    "L2_GAS",
+    "account_deployment_data",
+    "calldata",
+    "class_hash",
+    "compiled_class_hash",
+    "constructor_calldata",
+    "contract_address",
+    "contract_address_salt",
+    "entry_point_selector",
+    "entry_point_type",
+    "fee_data_availability_mode",
+    "max_amount",
+    "max_fee",
+    "max_price_per_unit",
+    "nonce",
+    "nonce_data_availability_mode",
+    "paymaster_data",
+    "resource_bounds",
+    "sender_address",
+    "signature",
+    "tip",
+    "transaction_hash",
+    "type",
     "version",
 ];
 
 const RECEIPT: &[&str] = &[
-    "actual_fee", "builtin_instance_counter", "data_availability", "execution_resources",
-    "execution_status", "from_address", "l1_data_gas", "l1_gas", "l1_to_l2_consumed_message",
-    "l2_gas", "l2_to_l1_messages", "n_memory_holes", "n_steps", "nonce", "payload",
-    "revert_error", "selector", "to_address", "total_gas_consumed", "transaction_hash",
+    "actual_fee",
+    "builtin_instance_counter",
+    "data_availability",
+    "execution_resources",
+    "execution_status",
+    "from_address",
+    "l1_data_gas",
+    "l1_gas",
+    "l1_to_l2_consumed_message",
+    "l2_gas",
+    "l2_to_l1_messages",
+    "n_memory_holes",
+    "n_steps",
+    "nonce",
+    "payload",
+    "revert_error",
+    "selector",
+    "to_address",
+    "total_gas_consumed",
+    "transaction_hash",
     "transaction_index",
 ];
 
 const EVENTS: &[&str] = &["data", "events", "from_address", "keys", "transaction_hash"];
 
 const STATE_DIFF: &[&str] = &[
-    "address", "class_hash", "compiled_class_hash", "declared_classes", "deployed_contracts",
-    "key", "migrated_compiled_classes", "nonces", "old_declared_contracts", "replaced_classes",
-    "storage_diffs", "value",
+    "address",
+    "class_hash",
+    "compiled_class_hash",
+    "declared_classes",
+    "deployed_contracts",
+    "key",
+    "migrated_compiled_classes",
+    "nonces",
+    "old_declared_contracts",
+    "replaced_classes",
+    "storage_diffs",
+    "value",
 ];
 
 /// Most entries of a `builtin_instance_counter` (there are about a dozen builtins).
@@ -88,12 +133,17 @@ fn allowed(rule: Keys, key: &str, len: usize) -> bool {
 
 /// Refuses a component holding a key outside its lists, naming the key.
 pub fn check(component: Component, value: &Value) -> Result<(), VerifyError> {
-    walk(component, value, Keys::Named(names(component)), &mut |key| {
-        Err(VerifyError::malformed(
-            component.name(),
-            format_args!("unknown key `{key}`"),
-        ))
-    })
+    walk(
+        component,
+        value,
+        Keys::Named(names(component)),
+        &mut |key| {
+            Err(VerifyError::malformed(
+                component.name(),
+                format_args!("unknown key `{key}`"),
+            ))
+        },
+    )
 }
 
 /// Drops every key outside the component's lists (the feeder's side).
@@ -108,9 +158,7 @@ fn walk(
     bad: &mut impl FnMut(&str) -> Result<(), VerifyError>,
 ) -> Result<(), VerifyError> {
     match value {
-        Value::Array(items) => items
-            .iter()
-            .try_for_each(|v| walk(component, v, rule, bad)),
+        Value::Array(items) => items.iter().try_for_each(|v| walk(component, v, rule, bad)),
         Value::Object(map) => map.iter().try_for_each(|(key, v)| {
             if !allowed(rule, key, map.len()) {
                 bad(key)?;
@@ -123,9 +171,7 @@ fn walk(
 
 fn strip_in(component: Component, value: &mut Value, rule: Keys) {
     match value {
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|v| strip_in(component, v, rule)),
+        Value::Array(items) => items.iter_mut().for_each(|v| strip_in(component, v, rule)),
         Value::Object(map) => {
             let len = map.len();
             map.retain(|key, _| allowed(rule, key, len));

@@ -37,8 +37,9 @@ pub fn verify_chunk<V: BlockVerifier>(
     parts: [Vec<Bytes>; 6],
 ) -> Verified<V::Header> {
     let threads = par::cores();
-    let checked = verify_headers(verifier, start, &parts[0], threads)
-        .and_then(|headers| verify_blocks(verifier, start, &headers, &parts, threads).map(|_| headers));
+    let checked = verify_headers(verifier, start, &parts[0], threads).and_then(|headers| {
+        verify_blocks(verifier, start, &headers, &parts, threads).map(|_| headers)
+    });
     match checked {
         Ok(headers) => Ok(assemble(verifier, start, headers, parts)),
         Err(blame) => Err(Box::new(Rejected { blame, parts })),
