@@ -56,8 +56,8 @@ impl Behaviour {
                 protocols.kad.clone(),
                 config.p2p.bootstrap_interval,
             ),
-            starknet_kad: starknet_kad(peer_id, protocols, 0, config),
-            starknet_kad_hex: starknet_kad(peer_id, protocols, 1, config),
+            starknet_kad: starknet_kad(peer_id, protocols, 0, config.p2p.bootstrap_interval),
+            starknet_kad_hex: starknet_kad(peer_id, protocols, 1, config.p2p.bootstrap_interval),
             identify: identify::Behaviour::new(
                 identify::Config::new(protocols.identify.clone(), key.public())
                     .with_agent_version(protocols.agent.clone())
@@ -99,12 +99,10 @@ fn starknet_kad(
     peer_id: libp2p::PeerId,
     protocols: &Protocols,
     index: usize,
-    config: &Config,
+    bootstrap: Duration,
 ) -> Toggle<kad::Behaviour<MemoryStore>> {
     let proto = protocols.starknet_kad.get(index).cloned();
-    proto
-        .map(|p| kademlia(peer_id, p, config.p2p.bootstrap_interval))
-        .into()
+    proto.map(|p| kademlia(peer_id, p, bootstrap)).into()
 }
 
 /// AutoNAT v1 that only serves dial-back requests: it never probes on its own.

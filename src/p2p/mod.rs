@@ -102,8 +102,7 @@ pub async fn start(
     cancel: CancellationToken,
 ) -> Result<Started, StartError> {
     fd_limit::raise_for(&config.p2p.limits);
-    let protocols =
-        Protocols::new(config.network).with_starknet(config.starknet_chain_id);
+    let protocols = Protocols::new(config.network).with_starknet(config.starknet_chain_id);
     let metrics = P2pMetrics::register(registry);
     let built = build_swarm(&config, &key, &protocols, policy, registry, &metrics).await?;
     let (mut swarm, listen_addrs, pnet) = built;
