@@ -2,7 +2,7 @@
 //! the gateway-style receipt, events apart.
 //!
 //! Not on the wire, so not in the stored receipt: the L1 → L2 message an L1 handler consumed
-//! (only its hash travels, kept as `msg_hash`), the price unit (implied by the transaction
+//! (only its hash travels; it is recomputed from the transaction, so not stored), the price unit (implied by the transaction
 //! version) and the data-availability split of L2 gas. None of them is bound by a block
 //! commitment; what the 0.13.2 receipt commitment hashes (fee, messages, revert reason, L1 gas
 //! and L1 data gas) is all there.
@@ -118,11 +118,10 @@ pub fn receipt_json(kind: &receipt::Type, hash: Value, index: u64) -> Result<Val
     };
     o.insert("execution_status".into(), json!(status));
     if let receipt::Type::L1Handler(l) = kind {
-        let msg = req(&l.msg_hash, "receipt.msg_hash")?;
-        o.insert(
-            "msg_hash".into(),
-            json!(format!("0x{}", hex::encode(&msg.elements))),
-        );
+        // required on the wire, but not stored: it is the hash of the L1 message the
+        // transaction itself carries (the server recomputes it), and a stored receipt holds
+        // only the keys a gateway receipt has (`known_keys`)
+        req(&l.msg_hash, "receipt.msg_hash")?;
     }
     Ok(Value::Object(o))
 }
