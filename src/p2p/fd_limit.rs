@@ -29,7 +29,7 @@ pub fn raise() -> u64 {
             }
         }
     }
-    lim.rlim_cur as u64
+    lim.rlim_cur
 }
 
 /// Raises the limit and warns when it cannot hold `limits`' connections.
@@ -59,7 +59,7 @@ mod tests {
         };
         // SAFETY: a valid pointer to a local rlimit.
         assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
-        assert_eq!(soft, lim.rlim_cur as u64);
+        assert_eq!(soft, lim.rlim_cur);
         assert_eq!(lim.rlim_cur, lim.rlim_max);
     }
 }
