@@ -106,35 +106,39 @@ impl SyncServer {
         let ctx = Arc::new(self.ctx);
         for component in Component::ALL {
             let protocol = protocol_id(&self.network, component);
-            let incoming = control
-                .accept(protocol.clone())
-                .map_err(|_| SyncServerError::AlreadyRegistered(protocol))?;
-            let task = accept_loop(
-                ctx.clone(),
-                component,
-                incoming,
-                tracker.clone(),
-                cancel.clone(),
-            );
-            tracker.spawn(task);
+            let ctx = ctx.clone();
+            let handle = move |peer, stream| handle_stream(ctx.clone(), component, peer, stream);
+            accept_each(control, protocol, tracker, &cancel, handle)?;
         }
         Ok(())
     }
 }
 
-/// Hands each incoming stream of one protocol to its own task.
-async fn accept_loop(
-    ctx: Arc<Ctx>,
-    component: Component,
-    mut incoming: libp2p_stream::IncomingStreams,
-    tracker: TaskTracker,
-    cancel: CancellationToken,
-) {
-    while let Some(Some((peer, stream))) = cancel.run_until_cancelled(incoming.next()).await {
-        let handler = handle_stream(ctx.clone(), component, peer, stream);
-        let cancel = cancel.clone();
-        tracker.spawn(async move { cancel.run_until_cancelled(handler).await });
-    }
+/// Accepts `protocol` on `control` and hands each incoming stream to `handle` on its own task
+/// of `tracker`, until `cancel` (shared by the Wharf and the Starknet servers).
+pub(crate) fn accept_each<F, Fut>(
+    control: &mut Control,
+    protocol: StreamProtocol,
+    tracker: &TaskTracker,
+    cancel: &CancellationToken,
+    handle: F,
+) -> Result<(), SyncServerError>
+where
+    F: Fn(PeerId, Stream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let mut incoming = control
+        .accept(protocol.clone())
+        .map_err(|_| SyncServerError::AlreadyRegistered(protocol))?;
+    let (tasks, cancel) = (tracker.clone(), cancel.clone());
+    tracker.spawn(async move {
+        while let Some(Some((peer, stream))) = cancel.run_until_cancelled(incoming.next()).await {
+            let handler = handle(peer, stream);
+            let cancel = cancel.clone();
+            tasks.spawn(async move { cancel.run_until_cancelled(handler).await });
+        }
+    });
+    Ok(())
 }
 
 /// Admits, serves and accounts for one stream, all within `response_timeout`.

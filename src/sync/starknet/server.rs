@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::io::{AsyncWriteExt, BufWriter};
-use futures::StreamExt;
 use libp2p::{PeerId, Stream};
 use libp2p_stream::Control;
 use tokio::sync::mpsc;
@@ -24,6 +23,7 @@ use crate::sync::config::SyncServerConfig;
 use crate::sync::limits::Limiter;
 use crate::sync::metrics::{Outcome, Side, SyncMetrics};
 use crate::sync::report::{PeerReport, PeerReporter};
+use crate::sync::server::accept_each;
 use crate::sync::wire::{self, WireError};
 use crate::sync::SyncServerError;
 
@@ -76,33 +76,11 @@ impl StarknetServer {
         cancel: CancellationToken,
     ) -> Result<(), SyncServerError> {
         for p in Protocol::ALL {
-            let incoming = control
-                .accept(p.id())
-                .map_err(|_| SyncServerError::AlreadyRegistered(p.id()))?;
-            let task = accept_loop(
-                self.ctx.clone(),
-                p,
-                incoming,
-                tracker.clone(),
-                cancel.clone(),
-            );
-            tracker.spawn(task);
+            let ctx = self.ctx.clone();
+            let handle = move |peer, stream| handle_stream(ctx.clone(), p, peer, stream);
+            accept_each(control, p.id(), tracker, &cancel, handle)?;
         }
         Ok(())
-    }
-}
-
-async fn accept_loop(
-    ctx: Arc<Ctx>,
-    p: Protocol,
-    mut incoming: libp2p_stream::IncomingStreams,
-    tracker: TaskTracker,
-    cancel: CancellationToken,
-) {
-    while let Some(Some((peer, stream))) = cancel.run_until_cancelled(incoming.next()).await {
-        let handler = handle_stream(ctx.clone(), p, peer, stream);
-        let cancel = cancel.clone();
-        tracker.spawn(async move { cancel.run_until_cancelled(handler).await });
     }
 }
 
